@@ -1,0 +1,249 @@
+"""In-flight computations: one leader runs the function, joiners wait for it.
+
+No task is ever spawned. The first caller of a key (the leader) runs the function
+in its own task; equal calls from the same event loop run (the joiners) wait on an
+anyio Event that the slot creates only once someone joins. If the leader is
+cancelled, the joiners wake up and one of them runs the function again.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from asyncio import AbstractEventLoop, CancelledError, _get_running_loop, current_task
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Final, final
+
+import anyio
+
+from ._store import Store
+
+
+@final
+class CacheClosedError(RuntimeError, anyio.ClosedResourceError):
+    """Raised by a call to a cache that ``cache_close()`` has closed, and by the
+    calls whose computation it stopped."""
+
+
+def _closed_error() -> CacheClosedError:
+    return CacheClosedError("the cache is closed")
+
+
+# Slot states
+_PENDING: Final = 0
+_DONE: Final = 1
+_FAILED: Final = 2
+_HANDED_OVER: Final = 3  # the leader was cancelled: a joiner runs the function again
+_CLOSED: Final = 4  # cache_close() stopped the computation
+
+
+@final
+class Slot:
+    """One in-flight computation, joinable from the event loop run that owns it."""
+
+    __slots__ = ("event", "outcome", "run", "state", "stop", "stopping")
+
+    def __init__(self, run: object) -> None:
+        self.run = run
+        self.state = _PENDING
+        self.outcome: Any = None  # the value, or the exception
+        self.event: anyio.Event | None = None  # created by the first joiner
+        self.stop: Callable[[], object] | None = None  # stops the leader's call
+        self.stopping = False  # set by cache_close(wait=False)
+
+    async def settled(self) -> None:
+        """Wait, in the slot's own run, until the computation has an outcome."""
+        if self.state == _PENDING:
+            if self.event is None:
+                self.event = anyio.Event()
+            await self.event.wait()
+
+    def settle(self, state: int, outcome: Any) -> None:
+        self.state = state
+        self.outcome = outcome
+        if self.event is not None:
+            self.event.set()
+
+
+def current_run() -> object:
+    """Return an object that identifies the event loop run executing the caller.
+
+    Cheaper than ``anyio.lowlevel.current_token()``. Trio is asked first: in its
+    guest mode an asyncio loop runs in the same thread, and only trio's own marker
+    tells which of the two is executing now.
+    """
+    sniffio = sys.modules.get("sniffio")
+    if sniffio is not None and sniffio.thread_local.name == "trio":
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    loop = _get_running_loop()
+    if loop is None:
+        raise RuntimeError("an alru_cache function must be awaited in an asyncio or trio event loop")
+    return loop
+
+
+_STOPPED: Final[Any] = object()
+
+
+async def _call_stoppable_asyncio(slot: Slot, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Await *call()* so that ``slot.stop()`` cancels it; return _STOPPED if it did.
+
+    A cancel scope would cost thousands of nanoseconds per miss; the leader's own
+    task, cancelled and uncancelled as anyio does it, costs nearly nothing.
+    """
+    task = current_task()
+    assert task is not None
+    slot.stop = task.cancel
+    try:
+        value = await call()
+    except CancelledError:
+        if slot.stopping and _withdraw_cancel(task):
+            return _STOPPED
+        raise
+    except BaseException:
+        if slot.stopping:
+            _withdraw_cancel(task)
+        raise
+    if slot.stopping:
+        _withdraw_cancel(task)
+    return value
+
+
+def _withdraw_cancel(task: Any) -> bool:
+    """Withdraw close's cancel request; return True if no other one is pending."""
+    if sys.version_info >= (3, 11):
+        return task.uncancel() == 0
+    return True  # pragma: no cover (Python 3.10 cannot tell the requests apart)
+
+
+async def _call_stoppable_trio(slot: Slot, call: Callable[[], Awaitable[Any]]) -> Any:
+    import trio
+
+    with trio.CancelScope() as scope:
+        slot.stop = scope.cancel
+        return await call()
+    return _STOPPED  # the scope absorbed the cancellation that close asked for
+
+
+@final
+class Flights:
+    """The in-flight computations of one cache, by key, and the miss path."""
+
+    __slots__ = ("closed", "count_hit", "count_miss", "fn", "lock", "slots", "store")
+
+    def __init__(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        store: Store,
+        count_hit: Callable[[], object],
+        count_miss: Callable[[], object],
+    ) -> None:
+        self.fn = fn
+        self.store = store
+        self.slots: dict[Hashable, Slot] = {}
+        # Guards `slots` and the store's writes against other threads' runs; never
+        # held across an await.
+        self.lock = threading.Lock()
+        self.count_hit = count_hit
+        self.count_miss = count_miss
+        self.closed = False
+
+    async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Handle a call whose result is not stored: lead a computation or join one."""
+        return await self._lead_or_join(key, args, kwargs, count=True)
+
+    async def _lead_or_join(
+        self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any], *, count: bool
+    ) -> Any:
+        if self.closed:
+            raise _closed_error()
+        run = current_run()
+        store = self.store
+        with self.lock:
+            if store.ttl is not None:
+                store.drop_expired(key, store.timer())
+            slot = self.slots.get(key)
+            leading = slot is None or slot.run is not run
+            if leading:
+                # A slot of another run is never awaited: it is replaced, and its
+                # leader, no longer registered, delivers to its own joiners only.
+                slot = self.slots[key] = Slot(run)
+        assert slot is not None
+        if leading:
+            if count:
+                self.count_miss()
+            return await self._lead(key, slot, args, kwargs)
+        if count:
+            self.count_hit()
+        return await self._join(key, slot, args, kwargs)
+
+    async def _lead(self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        fn = self.fn
+        if isinstance(slot.run, AbstractEventLoop):
+            call_stoppable, cancelled = _call_stoppable_asyncio, CancelledError
+        else:
+            import trio
+
+            call_stoppable, cancelled = _call_stoppable_trio, trio.Cancelled
+        try:
+            value = await call_stoppable(slot, lambda: fn(*args, **kwargs))
+        except BaseException as exc:
+            self._unregister(key, slot)
+            # A cancelled leader hands the work over; any other error is shared.
+            if isinstance(exc, cancelled):
+                slot.settle(_HANDED_OVER, None)
+            else:
+                slot.settle(_FAILED, exc)
+            raise
+        if value is _STOPPED or slot.stopping:
+            self._unregister(key, slot)
+            slot.settle(_CLOSED, None)
+            raise _closed_error()
+        with self.lock:
+            if self.slots.get(key) is slot:
+                del self.slots[key]
+                self.store.put(key, value)
+        slot.settle(_DONE, value)
+        return value
+
+    async def _join(self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        await slot.settled()
+        state = slot.state
+        if state == _DONE:
+            return slot.outcome
+        if state == _FAILED:
+            raise slot.outcome
+        if state == _HANDED_OVER:
+            # a joiner that takes over stays counted as the hit it was
+            return await self._lead_or_join(key, args, kwargs, count=False)
+        raise _closed_error()
+
+    def _unregister(self, key: Hashable, slot: Slot) -> None:
+        with self.lock:
+            if self.slots.get(key) is slot:
+                del self.slots[key]
+
+    def discard(self, key: Hashable) -> bool:
+        """Forget the computation for *key*: its result will not be stored."""
+        with self.lock:
+            return self.slots.pop(key, None) is not None
+
+    def clear(self) -> None:
+        """Forget every computation: their results will not be stored."""
+        with self.lock:
+            self.slots.clear()
+
+    async def close(self, *, wait: bool) -> None:
+        """Refuse new calls, stop (or with *wait*, await) this run's computations."""
+        self.closed = True
+        run = current_run()
+        with self.lock:
+            own = [slot for slot in self.slots.values() if slot.run is run]
+        if not wait:
+            for slot in own:
+                if slot.state == _PENDING and slot.stop is not None:
+                    slot.stopping = True
+                    slot.stop()
+        for slot in own:
+            await slot.settled()
