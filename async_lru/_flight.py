@@ -79,7 +79,9 @@ def current_run() -> object:
         return trio.lowlevel.current_trio_token()
     loop = _get_running_loop()
     if loop is None:
-        raise RuntimeError("an alru_cache function must be awaited in an asyncio or trio event loop")
+        raise RuntimeError(
+            "an alru_cache function must be awaited in an asyncio or trio event loop"
+        )
     return loop
 
 
@@ -178,8 +180,12 @@ class Flights:
             self.count_hit()
         return await self._join(key, slot, args, kwargs)
 
-    async def _lead(self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def _lead(
+        self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         fn = self.fn
+        call_stoppable: Callable[[Slot, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+        cancelled: type[BaseException]
         if isinstance(slot.run, AbstractEventLoop):
             call_stoppable, cancelled = _call_stoppable_asyncio, CancelledError
         else:
@@ -207,7 +213,9 @@ class Flights:
         slot.settle(_DONE, value)
         return value
 
-    async def _join(self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def _join(
+        self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         await slot.settled()
         state = slot.state
         if state == _DONE:

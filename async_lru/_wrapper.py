@@ -6,6 +6,7 @@ import functools
 import inspect
 import math
 import numbers
+import sys
 import time
 from collections.abc import Callable, Coroutine, Hashable
 from functools import _CacheInfo, partial, partialmethod
@@ -60,7 +61,8 @@ def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hash
         if kwargs:
             key += tuple(type(value) for value in kwargs.values())
     elif len(key) == 1 and type(key[0]) in _FAST_TYPES:
-        return key[0]
+        fast_key: Hashable = key[0]
+        return fast_key
     return key
 
 
@@ -94,8 +96,39 @@ class _LRUCacheWrapper(Generic[_P, _R]):
     __defaults__ = None
     __kwdefaults__ = None
 
+    __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
+    _flights: Flights
+    _hits: count[int]
+    _hits_cleared: int
+    _key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable]
+    _misses: count[int]
+    _misses_cleared: int
+    _store: Store
+    _typed: bool
+
+    def __init__(
+        self,
+        fn: Callable[_P, Coroutine[Any, Any, _R]],
+        store: Store,
+        flights: Flights,
+        hits: count[int],
+        misses: count[int],
+        key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable],
+        typed: bool,
+    ) -> None:
+        self._store = store
+        self._flights = flights
+        self._hits = hits
+        self._misses = misses
+        self._hits_cleared = 0
+        self._misses_cleared = 0
+        self._key_of = key_of
+        self._typed = bool(typed)
+        functools.update_wrapper(self, fn)
+        if sys.version_info >= (3, 12):
+            inspect.markcoroutinefunction(self)
+
     if TYPE_CHECKING:
-        __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
 
         def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R]: ...
 
@@ -165,7 +198,9 @@ class _LRUCacheWrapper(Generic[_P, _R]):
     def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
-    def __get__(self, instance: _T, owner: type[Any] | None = None) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]: ...
+    def __get__(
+        self, instance: _T, owner: type[Any] | None = None
+    ) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]: ...
 
     def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
         if instance is None:
@@ -246,7 +281,7 @@ def _make_call(
         if found is not _MISSING and (ttl is None or timer() < found):
             try:
                 move_to_end(key)
-            except KeyError:  # removed by another thread meanwhile
+            except KeyError:  # removed by another thread meanwhile; cheaper than suppress()
                 pass
             count_hit()
             return found if ttl is None else found.value
@@ -301,31 +336,23 @@ def _make_decorator(
             origin = origin.func
         if not inspect.iscoroutinefunction(origin):
             raise RuntimeError(f"alru_cache needs a coroutine function, got {fn!r}")
+        target: Callable[..., Any] = fn
         if isinstance(fn, partialmethod):
-            fn = fn._make_unbound_method()  # type: ignore[attr-defined]
+            # a plain function taking the instance first, as async-lru does
+            unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+            target = unbind()
 
         store = Store(maxsize, checked_ttl, checked_jitter, timer)
         hits: count[int] = count()
         misses: count[int] = count()
-        flights = Flights(fn, store, hits.__next__, misses.__next__)
+        flights = Flights(target, store, hits.__next__, misses.__next__)
         call = _make_call(store, flights, key_of, key is None and not typed)
         cls = type(
             _LRUCacheWrapper.__name__,
             (_LRUCacheWrapper,),
             {"__slots__": (), "__call__": call, "__code__": call.__code__, "__module__": __name__},
         )
-        wrapper: _LRUCacheWrapper[_P, _R] = cls()
-        wrapper._store = store
-        wrapper._flights = flights
-        wrapper._hits = hits
-        wrapper._misses = misses
-        wrapper._hits_cleared = 0
-        wrapper._misses_cleared = 0
-        wrapper._typed = bool(typed)
-        wrapper._key_of = key_of
-        functools.update_wrapper(wrapper, fn)
-        if hasattr(inspect, "markcoroutinefunction"):
-            inspect.markcoroutinefunction(wrapper)
+        wrapper: _LRUCacheWrapper[_P, _R] = cls(target, store, flights, hits, misses, key_of, typed)
         return wrapper
 
     return decorator
@@ -351,7 +378,7 @@ def alru_cache(
 
 
 def alru_cache(
-    maxsize: int | None | Callable[_P, Coroutine[Any, Any, _R]] = 128,
+    maxsize: int | Callable[_P, Coroutine[Any, Any, _R]] | None = 128,
     typed: bool = False,
     *,
     ttl: float | None = None,
@@ -374,7 +401,7 @@ def alru_cache(
     """
     if maxsize is None or isinstance(maxsize, int):
         return _make_decorator(maxsize, typed, ttl, jitter, key, timer)
-    if callable(maxsize) or isinstance(maxsize, partialmethod):
+    if callable(maxsize) or isinstance(maxsize, partialmethod):  # pyright: ignore[reportUnnecessaryIsInstance]
         return _make_decorator(128, typed, ttl, jitter, key, timer)(maxsize)
     raise NotImplementedError(
         f"maxsize must be an int, None or the coroutine function to decorate, not {maxsize!r}"
