@@ -12,6 +12,7 @@ import sys
 import threading
 from asyncio import AbstractEventLoop, CancelledError, _get_running_loop, current_task
 from collections.abc import Awaitable, Callable, Hashable
+from itertools import count
 from typing import Any, Final, final
 
 import anyio
@@ -132,23 +133,30 @@ async def _call_stoppable_trio(slot: Slot, call: Callable[[], Awaitable[Any]]) -
 class Flights:
     """The in-flight computations of one cache, by key, and the miss path."""
 
-    __slots__ = ("closed", "count_hit", "count_miss", "fn", "lock", "slots", "store")
+    __slots__ = (
+        "closed",
+        "count_hit",
+        "count_miss",
+        "fn",
+        "hits",
+        "lock",
+        "misses",
+        "slots",
+        "store",
+    )
 
-    def __init__(
-        self,
-        fn: Callable[..., Awaitable[Any]],
-        store: Store,
-        count_hit: Callable[[], object],
-        count_miss: Callable[[], object],
-    ) -> None:
+    def __init__(self, fn: Callable[..., Awaitable[Any]], store: Store) -> None:
         self.fn = fn
         self.store = store
         self.slots: dict[Hashable, Slot] = {}
         # Guards `slots` and the store's writes against other threads' runs; never
         # held across an await.
         self.lock = threading.Lock()
-        self.count_hit = count_hit
-        self.count_miss = count_miss
+        # Exact without a lock: count.__next__ is one atomic call under the GIL.
+        self.hits = count()
+        self.misses = count()
+        self.count_hit = self.hits.__next__
+        self.count_miss = self.misses.__next__
         self.closed = False
 
     async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

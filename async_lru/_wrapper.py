@@ -6,7 +6,6 @@ import functools
 import inspect
 import math
 import numbers
-import sys
 import time
 from collections.abc import Callable, Coroutine, Hashable
 from functools import _CacheInfo, partial, partialmethod
@@ -71,64 +70,54 @@ def _count_of(counter: count[int]) -> int:
     return int(repr(counter)[6:-1])
 
 
-class _LRUCacheWrapper(Generic[_P, _R]):
-    """An ``async def`` function with a least-recently-used cache of its results.
+if TYPE_CHECKING:
+    _Partial = object
+else:
+    # Both wrappers are functools.partial objects around the hit-path closure:
+    # calling one goes through C straight into the closure (the bound form with the
+    # instance as first argument), with no Python-level __call__ in between, and
+    # inspect sees the closure's coroutine function through them.
+    _Partial = partial
 
-    Each decorated function gets its own subclass whose ``__call__`` is a closure
-    over the cache's state, so that a hit costs no attribute lookups.
-    """
 
-    __slots__ = (
-        "__dict__",
-        "__weakref__",
-        "_flights",
-        "_hits",
-        "_hits_cleared",
-        "_key_of",
-        "_misses",
-        "_misses_cleared",
-        "_store",
-        "_typed",
-    )
+class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
+    """An ``async def`` function with a least-recently-used cache of its results."""
 
-    # With the subclass's __code__ (a coroutine's), these make inspect see a
-    # coroutine function on every Python version.
-    __defaults__ = None
-    __kwdefaults__ = None
+    __slots__ = ("_flights", "_hits_cleared", "_key_of", "_misses_cleared", "_store", "_typed")
 
     __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
     _flights: Flights
-    _hits: count[int]
     _hits_cleared: int
     _key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable]
-    _misses: count[int]
     _misses_cleared: int
     _store: Store
     _typed: bool
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         fn: Callable[_P, Coroutine[Any, Any, _R]],
         store: Store,
         flights: Flights,
-        hits: count[int],
-        misses: count[int],
         key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable],
         typed: bool,
-    ) -> None:
+        plain_keys: bool,
+    ) -> Self:
+        call = _make_call(store, flights, key_of, plain_keys)
+        self = super().__new__(cls, call)  # type: ignore[call-arg]
         self._store = store
         self._flights = flights
-        self._hits = hits
-        self._misses = misses
         self._hits_cleared = 0
         self._misses_cleared = 0
         self._key_of = key_of
-        self._typed = bool(typed)
+        self._typed = typed
         functools.update_wrapper(self, fn)
-        if sys.version_info >= (3, 12):
-            inspect.markcoroutinefunction(self)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<alru_cache wrapper of {self.__wrapped__!r}>"
 
     if TYPE_CHECKING:
+        func: Callable[..., Coroutine[Any, Any, _R]]
 
         def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R]: ...
 
@@ -141,8 +130,8 @@ class _LRUCacheWrapper(Generic[_P, _R]):
             self._store.reclaim_all()
             currsize = len(self._store.entries) + len(flights.slots)
         return _CacheInfo(
-            _count_of(self._hits) - self._hits_cleared,
-            _count_of(self._misses) - self._misses_cleared,
+            _count_of(self._flights.hits) - self._hits_cleared,
+            _count_of(self._flights.misses) - self._misses_cleared,
             self._store.maxsize,
             currsize,
         )
@@ -164,8 +153,8 @@ class _LRUCacheWrapper(Generic[_P, _R]):
         with flights.lock:
             self._store.clear()
             flights.slots.clear()
-            self._hits_cleared = _count_of(self._hits)
-            self._misses_cleared = _count_of(self._misses)
+            self._hits_cleared = _count_of(self._flights.hits)
+            self._misses_cleared = _count_of(self._flights.misses)
 
     def cache_invalidate(self, /, *args: _P.args, **kwargs: _P.kwargs) -> bool:
         """Remove the entry for these arguments, stored or in flight; return True if
@@ -209,25 +198,47 @@ class _LRUCacheWrapper(Generic[_P, _R]):
 
 
 @final
-class _LRUCacheWrapperInstanceMethod(Generic[_P, _R, _T]):
+class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
     """The cached function bound to an instance, which is part of every key."""
 
-    __slots__ = ("__self__", "__weakref__", "_wrapper")
+    __slots__ = ("_wrapper",)
 
-    def __init__(self, wrapper: _LRUCacheWrapper[_P, _R], instance: _T) -> None:
+    _wrapper: _LRUCacheWrapper[_P, _R]
+
+    def __new__(
+        cls, wrapper: _LRUCacheWrapper[_P, _R], instance: _T
+    ) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]:
+        self: _LRUCacheWrapperInstanceMethod[_P, _R, _T]
+        self = super().__new__(cls, wrapper.func, instance)  # type: ignore[call-arg]
         self._wrapper = wrapper
-        self.__self__ = instance
+        return self
 
-    def __call__(self, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, _R]:
-        return self._wrapper(self.__self__, *args, **kwargs)  # type: ignore[arg-type]
+    if TYPE_CHECKING:
+        func: Callable[..., Coroutine[Any, Any, _R]]
+        args: tuple[Any, ...]
+
+        def __call__(self, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, _R]: ...
+
+    @property
+    def __self__(self) -> _T:
+        """The instance this method is bound to."""
+        instance: _T = self.args[0]
+        return instance
 
     def __getattr__(self, name: str) -> Any:
-        # __name__, __wrapped__, __code__, annotations, user attributes...
+        # __name__, __wrapped__, annotations, attributes set on the function...
         return getattr(self._wrapper, name)
 
     @property
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self._wrapper.__doc__
+
+    @property
+    def __module__(self) -> str:  # type: ignore[override]
+        return self._wrapper.__module__
+
+    def __repr__(self) -> str:
+        return f"<bound alru_cache wrapper of {self._wrapper.__wrapped__!r} of {self.__self__!r}>"
 
     def cache_info(self) -> _CacheInfo:
         """Like the function's ``cache_info()``."""
@@ -243,11 +254,11 @@ class _LRUCacheWrapperInstanceMethod(Generic[_P, _R, _T]):
 
     def cache_invalidate(self, /, *args: Any, **kwargs: Any) -> bool:
         """Like the function's ``cache_invalidate()``, for this instance."""
-        return self._wrapper.cache_invalidate(self.__self__, *args, **kwargs)  # type: ignore[arg-type]
+        return self._wrapper.cache_invalidate(self.__self__, *args, **kwargs)
 
     def cache_contains(self, /, *args: Any, **kwargs: Any) -> bool:
         """Like the function's ``cache_contains()``, for this instance."""
-        return self._wrapper.cache_contains(self.__self__, *args, **kwargs)  # type: ignore[arg-type]
+        return self._wrapper.cache_contains(self.__self__, *args, **kwargs)
 
     async def cache_close(self, *, wait: bool = False) -> None:
         """Close the whole function's cache."""
@@ -267,7 +278,7 @@ def _make_call(
     count_hit = flights.count_hit
     miss = flights.miss
 
-    async def __call__(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+    async def cached_call(*args: Any, **kwargs: Any) -> Any:
         # The hit path, with make_key's fast cases and Store lookups inlined.
         if flights.closed:
             raise CacheClosedError("the cache is closed")
@@ -287,7 +298,7 @@ def _make_call(
             return found if ttl is None else found.value
         return await miss(key, args, kwargs)
 
-    return __call__
+    return cached_call
 
 
 def _check_number(name: str, value: object) -> float | None:
@@ -343,17 +354,14 @@ def _make_decorator(
             target = unbind()
 
         store = Store(maxsize, checked_ttl, checked_jitter, timer)
-        hits: count[int] = count()
-        misses: count[int] = count()
-        flights = Flights(target, store, hits.__next__, misses.__next__)
-        call = _make_call(store, flights, key_of, key is None and not typed)
-        cls = type(
-            _LRUCacheWrapper.__name__,
-            (_LRUCacheWrapper,),
-            {"__slots__": (), "__call__": call, "__code__": call.__code__, "__module__": __name__},
+        return _LRUCacheWrapper(
+            target,
+            store,
+            Flights(target, store),
+            key_of,
+            typed=bool(typed),
+            plain_keys=key is None and not typed,
         )
-        wrapper: _LRUCacheWrapper[_P, _R] = cls(target, store, flights, hits, misses, key_of, typed)
-        return wrapper
 
     return decorator
 
