@@ -208,10 +208,10 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
     def __new__(
         cls, wrapper: _LRUCacheWrapper[_P, _R], instance: _T
     ) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]:
-        self: _LRUCacheWrapperInstanceMethod[_P, _R, _T]
-        self = super().__new__(cls, wrapper.func, instance)  # type: ignore[call-arg]
-        self._wrapper = wrapper
-        return self
+        bound: _LRUCacheWrapperInstanceMethod[_P, _R, _T]
+        bound = super().__new__(cls, wrapper.func, instance)  # type: ignore[call-arg]
+        bound._wrapper = wrapper
+        return bound
 
     if TYPE_CHECKING:
         func: Callable[..., Coroutine[Any, Any, _R]]
