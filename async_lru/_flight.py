@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from asyncio import AbstractEventLoop, CancelledError, _get_running_loop, current_task
+from asyncio import (  # _get_running_loop: the cheap no-raise check, used deliberately
+    AbstractEventLoop,
+    CancelledError,
+    _get_running_loop,  # pyright: ignore[reportPrivateUsage]
+    current_task,
+)
 from collections.abc import Awaitable, Callable, Hashable
 from itertools import count
 from typing import Any, Final, final
@@ -214,10 +219,14 @@ class Flights:
             self._unregister(key, slot)
             slot.settle(_CLOSED, None)
             raise _closed_error()
-        with self.lock:
-            if self.slots.get(key) is slot:
-                del self.slots[key]
-                self.store.put(key, value)
+        try:
+            with self.lock:
+                if self.slots.get(key) is slot:
+                    del self.slots[key]
+                    self.store.put(key, value)
+        except BaseException as exc:  # a user timer that raises: nobody may hang on it
+            slot.settle(_FAILED, exc)
+            raise
         slot.settle(_DONE, value)
         return value
 

@@ -7,13 +7,18 @@ either backend, in any thread.
 from __future__ import annotations
 
 import random
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from heapq import heapify, heappop, heappush
 from typing import Any, Final, final
 
-# How many entries one store may examine while reclaiming expired ones: enough to
-# outpace the one entry it adds, small enough that no store pays for a sweep.
+# How many expired entries one store reclaims at most: enough to outpace the one
+# entry it adds, small enough that no store pays for a sweep.
 _RECLAIM_BUDGET: Final = 3
+
+# Removed entries the deadline heap may hold beyond twice the stored ones before it
+# is rebuilt without them; the slack keeps small caches from rebuilding often.
+_HEAP_SLACK: Final = 16
 
 
 @final
@@ -21,7 +26,8 @@ class Timed(float):
     """A stored result that is its own deadline.
 
     Subclassing float keeps the deadline, the value and the key in one 56-byte
-    object where a (value, deadline) tuple and its float would take 80.
+    object where a (value, deadline) tuple and its float would take 80, and lets
+    the deadline heap compare entries as plain floats.
     """
 
     __slots__ = ("key", "value")
@@ -32,9 +38,14 @@ class Timed(float):
 
 @final
 class Store:
-    """The stored results of one cache, most recently used last."""
+    """The stored results of one cache, most recently used last.
 
-    __slots__ = ("_by_age", "entries", "jitter", "maxsize", "timer", "ttl")
+    Every write happens under the owning cache's lock; only a hit's
+    ``move_to_end`` runs outside it, which is why nothing here iterates over
+    ``entries`` itself.
+    """
+
+    __slots__ = ("_deadlines", "entries", "jitter", "maxsize", "timer", "ttl")
 
     def __init__(
         self,
@@ -45,61 +56,70 @@ class Store:
     ) -> None:
         # key -> value, or key -> Timed when a ttl is set
         self.entries: OrderedDict[Hashable, Any] = OrderedDict()
-        # Timed entries in the order they were stored, which is deadline order
-        # unless jitter shuffles it; entries removed since may still sit here.
-        self._by_age: deque[Timed] = deque()
+        # With a ttl: a heap of every stored Timed, soonest deadline first. Entries
+        # removed from `entries` since stay here until they surface or a rebuild.
+        self._deadlines: list[Timed] = []
         self.maxsize = maxsize
         self.ttl = ttl
         self.jitter = jitter
         self.timer = timer
 
     def put(self, key: Hashable, value: Any) -> None:
-        """Store *value* under *key* as the most recent entry, evicting as needed."""
+        """Store *value* under *key* as the most recent entry, evicting as needed.
+
+        With a ttl, first reclaims expired entries (at least one if there is any),
+        and evicts an expired entry rather than a live one.
+        """
         if self.maxsize == 0:
             return
         entries = self.entries
         if self.ttl is None:
             entries[key] = value
-        else:
-            now = self.timer()
-            deadline = now + self.ttl
-            if self.jitter:
-                deadline += random.uniform(0, self.jitter)
-            timed = Timed(deadline)
-            timed.key = key
-            timed.value = value
-            entries[key] = timed
-            self._by_age.append(timed)
-            self._reclaim_some(now)
+            entries.move_to_end(key)
+            if self.maxsize is not None and len(entries) > self.maxsize:
+                entries.popitem(last=False)
+            return
+        now = self.timer()
+        deadline = now + self.ttl
+        if self.jitter:
+            deadline += random.uniform(0, self.jitter)
+        self._reclaim(now, _RECLAIM_BUDGET)
+        if deadline <= now:
+            return  # expired as it is stored (ttl 0, or below the timer's resolution)
+        timed = Timed(deadline)
+        timed.key = key
+        timed.value = value
+        entries[key] = timed
         entries.move_to_end(key)
-        if self.maxsize is not None and len(entries) > self.maxsize:
+        deadlines = self._deadlines
+        heappush(deadlines, timed)
+        maxsize = self.maxsize
+        if maxsize is not None and len(entries) > maxsize and not self._reclaim(now, 1):
             entries.popitem(last=False)
+        if len(deadlines) > 2 * len(entries) + _HEAP_SLACK:
+            # Removed entries crowd the heap (and keep their values alive): a rebuild
+            # after at least as many removals as there are entries, so O(1) amortized.
+            live = [timed for timed in deadlines if entries.get(timed.key) is timed]
+            heapify(live)
+            self._deadlines = live
 
-    def _reclaim_some(self, now: float) -> None:
-        by_age = self._by_age
+    def _reclaim(self, now: float, budget: int) -> int:
+        """Remove up to *budget* expired entries, soonest deadline first; return how
+        many were removed."""
+        deadlines = self._deadlines
         entries = self.entries
-        # Entries already removed from `entries` are dropped for free, up to a bound.
-        stale_budget = 2 * _RECLAIM_BUDGET
-        budget = _RECLAIM_BUDGET
-        while by_age and budget:
-            oldest = by_age[0]
-            if entries.get(oldest.key) is not oldest:
-                by_age.popleft()
-                stale_budget -= 1
-                if not stale_budget:
-                    break
-                continue
-            budget -= 1
-            if now >= oldest:
-                by_age.popleft()
-                del entries[oldest.key]
-            elif self.jitter or len(by_age) > 2 * len(entries):
-                # Out of deadline order (jitter) or crowded by removed entries:
-                # keep the scan moving round so memory follows the live entries.
-                by_age.rotate(-1)
+        removed = 0
+        while deadlines and removed < budget:
+            soonest = deadlines[0]
+            if entries.get(soonest.key) is not soonest:
+                heappop(deadlines)  # removed already; each is popped once, so O(1) amortized
+            elif now >= soonest:
+                heappop(deadlines)
+                del entries[soonest.key]
+                removed += 1
             else:
-                # In deadline order, so nothing behind the oldest has expired either.
                 break
+        return removed
 
     def drop_expired(self, key: Hashable, now: float) -> None:
         """Remove the entry for *key* if it has expired."""
@@ -113,9 +133,15 @@ class Store:
             return
         now = self.timer()
         entries = self.entries
-        for key in [key for key, timed in entries.items() if now >= timed]:
-            del entries[key]
-        self._by_age = deque(timed for timed in self._by_age if entries.get(timed.key) is timed)
+        live: list[Timed] = []
+        for timed in self._deadlines:
+            if entries.get(timed.key) is timed:
+                if now < timed:
+                    live.append(timed)
+                else:
+                    del entries[timed.key]
+        heapify(live)
+        self._deadlines = live
 
     def contains(self, key: Hashable) -> bool:
         """Return True if *key* has a stored, unexpired result."""
@@ -133,7 +159,7 @@ class Store:
     def clear(self) -> None:
         """Remove every entry."""
         self.entries.clear()
-        self._by_age.clear()
+        self._deadlines.clear()
 
 
 _MISSING: Final[Any] = object()

@@ -8,17 +8,24 @@ import math
 import numbers
 import time
 from collections.abc import Callable, Coroutine, Hashable
-from functools import _CacheInfo, partial, partialmethod
+from functools import (  # _CacheInfo: what functools' cache_info() returns, as in async-lru
+    _CacheInfo,  # pyright: ignore[reportPrivateUsage]
+    partial,
+    partialmethod,
+)
 from itertools import count
 from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar, final, overload
 
 from ._flight import CacheClosedError, Flights
-from ._store import _MISSING, Store
+from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
 
 if TYPE_CHECKING:
+    from typing import Concatenate
+
     from typing_extensions import ParamSpec, Self
 
     _P = ParamSpec("_P")
+    _Q = ParamSpec("_Q")  # a bound method's parameters: _P without the instance
 else:
     _P = TypeVar("_P")
 
@@ -48,7 +55,7 @@ _KWD_MARK: Final = (object(),)
 _FAST_TYPES: Final = frozenset({int, str})
 
 
-def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hashable:
+def make_key(args: tuple[object, ...], kwargs: dict[str, object], typed: bool) -> Hashable:
     """Build the key of a call the way ``functools.lru_cache`` does."""
     key = args
     if kwargs:
@@ -71,7 +78,13 @@ def _count_of(counter: count[int]) -> int:
 
 
 if TYPE_CHECKING:
-    _Partial = object
+    # What the type checkers see of the partial base: a constructor only. Its func,
+    # args and __call__ are declared on each wrapper with their precise types.
+    class _Partial:
+        __slots__ = ()
+
+        def __new__(cls, func: Callable[..., Any], /, *args: Any) -> Self: ...
+
 else:
     # Both wrappers are functools.partial objects around the hit-path closure:
     # calling one goes through C straight into the closure (the bound form with the
@@ -103,7 +116,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         plain_keys: bool,
     ) -> Self:
         call = _make_call(store, flights, key_of, plain_keys)
-        self = super().__new__(cls, call)  # type: ignore[call-arg]
+        self = super().__new__(cls, call)
         self._store = store
         self._flights = flights
         self._hits_cleared = 0
@@ -118,6 +131,8 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 
     if TYPE_CHECKING:
         func: Callable[..., Coroutine[Any, Any, _R]]
+        __name__: str
+        __qualname__: str
 
         def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R]: ...
 
@@ -183,15 +198,44 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         """
         await self._flights.close(wait=wait)
 
+    # mypy and pyright look through @classmethod and @staticmethod stacked above a
+    # callable object and call this __get__ as if neither were there, so the
+    # overloads tell the three apart by the first parameter: a class (``cls``) binds
+    # to the class, as the runtime does; a non-instance first parameter (a
+    # staticmethod) leaves the function unbound. self is typed as a Callable, not as
+    # _LRUCacheWrapper[Concatenate[...]], because mypy does not check the first
+    # parameter of a Concatenate in a class's type arguments; mypy then rejects the
+    # type[_T] self types ("erased type of self is not a supertype") although they
+    # match a cached classmethod, hence the two ignores.
+
+    @overload
+    def __get__(  # type: ignore[misc]
+        self: Callable[Concatenate[type[_T], _Q], Coroutine[Any, Any, _R]],
+        instance: None,
+        owner: type[_T],
+    ) -> _LRUCacheWrapperInstanceMethod[_Q, _R, type[_T]]: ...
+
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
 
     @overload
     def __get__(
-        self, instance: _T, owner: type[Any] | None = None
-    ) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]: ...
+        self: Callable[Concatenate[_T, _Q], Coroutine[Any, Any, _R]],
+        instance: _T,
+        owner: type[Any] | None = None,
+    ) -> _LRUCacheWrapperInstanceMethod[_Q, _R, _T]: ...
 
-    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
+    @overload
+    def __get__(  # type: ignore[misc]
+        self: Callable[Concatenate[type[_T], _Q], Coroutine[Any, Any, _R]],
+        instance: _T,
+        owner: type[Any] | None = None,
+    ) -> _LRUCacheWrapperInstanceMethod[_Q, _R, type[_T]]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Self: ...
+
+    def __get__(self: Any, instance: Any, owner: type[Any] | None = None) -> Any:
         if instance is None:
             return self
         return _LRUCacheWrapperInstanceMethod(self, instance)
@@ -201,23 +245,32 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
     """The cached function bound to an instance, which is part of every key."""
 
+    # _P: the function's parameters after the instance; _T: the instance's type.
+
     __slots__ = ("_wrapper",)
 
-    _wrapper: _LRUCacheWrapper[_P, _R]
-
-    def __new__(
-        cls, wrapper: _LRUCacheWrapper[_P, _R], instance: _T
-    ) -> _LRUCacheWrapperInstanceMethod[_P, _R, _T]:
-        bound: _LRUCacheWrapperInstanceMethod[_P, _R, _T]
-        bound = super().__new__(cls, wrapper.func, instance)  # type: ignore[call-arg]
+    def __new__(cls, wrapper: _LRUCacheWrapper[Concatenate[_T, _P], _R], instance: _T) -> Self:
+        bound = super().__new__(cls, wrapper.func, instance)
         bound._wrapper = wrapper
         return bound
 
     if TYPE_CHECKING:
+        # Only declares _wrapper for the checkers (partial has no __init__ to run): a
+        # class-level annotation would make mypy apply _LRUCacheWrapper.__get__ to it.
+        def __init__(
+            self, wrapper: _LRUCacheWrapper[Concatenate[_T, _P], _R], instance: _T
+        ) -> None:
+            self._wrapper = wrapper
+
+    if TYPE_CHECKING:
         func: Callable[..., Coroutine[Any, Any, _R]]
         args: tuple[Any, ...]
+        # What __getattr__ forwards to the function's wrapper, typed.
+        __wrapped__: Callable[Concatenate[_T, _P], Coroutine[Any, Any, _R]]
+        __name__: str
+        __qualname__: str
 
-        def __call__(self, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, _R]: ...
+        def __call__(self, /, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R]: ...
 
     @property
     def __self__(self) -> _T:
@@ -225,16 +278,18 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
         instance: _T = self.args[0]
         return instance
 
-    def __getattr__(self, name: str) -> Any:
-        # __name__, __wrapped__, annotations, attributes set on the function...
-        return getattr(self._wrapper, name)
+    if not TYPE_CHECKING:  # hidden from the checkers, which would accept any attribute
+
+        def __getattr__(self, name: str) -> Any:
+            # __name__, __wrapped__, annotations, attributes set on the function...
+            return getattr(self._wrapper, name)
 
     @property
-    def __doc__(self) -> str | None:  # type: ignore[override]
+    def __doc__(self) -> str | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
         return self._wrapper.__doc__
 
     @property
-    def __module__(self) -> str:  # type: ignore[override]
+    def __module__(self) -> str:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
         return self._wrapper.__module__
 
     def __repr__(self) -> str:
@@ -252,11 +307,11 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
         """Clear the whole function's cache, for every instance."""
         self._wrapper.cache_clear()
 
-    def cache_invalidate(self, /, *args: Any, **kwargs: Any) -> bool:
+    def cache_invalidate(self, /, *args: _P.args, **kwargs: _P.kwargs) -> bool:
         """Like the function's ``cache_invalidate()``, for this instance."""
         return self._wrapper.cache_invalidate(self.__self__, *args, **kwargs)
 
-    def cache_contains(self, /, *args: Any, **kwargs: Any) -> bool:
+    def cache_contains(self, /, *args: _P.args, **kwargs: _P.kwargs) -> bool:
         """Like the function's ``cache_contains()``, for this instance."""
         return self._wrapper.cache_contains(self.__self__, *args, **kwargs)
 
@@ -349,15 +404,16 @@ def _make_decorator(
             raise RuntimeError(f"alru_cache needs a coroutine function, got {fn!r}")
         target: Callable[..., Any] = fn
         if isinstance(fn, partialmethod):
-            # a plain function taking the instance first, as async-lru does
-            unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
-            target = unbind()
+            # a plain function taking the instance first, as async-lru does (typeshed
+            # omits this private method, so pyright sees it and target as Unknown)
+            unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+            target = unbind()  # pyright: ignore[reportUnknownVariableType]  # see above
 
         store = Store(maxsize, checked_ttl, checked_jitter, timer)
         return _LRUCacheWrapper(
-            target,
+            target,  # pyright: ignore[reportUnknownArgumentType]  # partialmethod's
             store,
-            Flights(target, store),
+            Flights(target, store),  # pyright: ignore[reportUnknownArgumentType]
             key_of,
             typed=bool(typed),
             plain_keys=key is None and not typed,

@@ -1,0 +1,179 @@
+"""Nothing a finished call used stays reachable: slots, events, exceptions, values.
+
+Weak references to values, exceptions and objects living in the wrapped function's
+frames (kept alive by any leaked traceback) must be dead after ``gc.collect()``.
+In-flight slots and anyio Events are counted among all live objects.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import anyio
+import anyio.lowlevel
+
+from async_lru import alru_cache
+from async_lru._flight import Slot
+
+
+class Value:
+    """A weak-referenceable result."""
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+
+class Marker:
+    """A weak-referenceable object held only by the wrapped function's frame."""
+
+
+class Failure(Exception):
+    """The wrapped function's own failure."""
+
+
+class FakeTimer:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def live_objects(kind: type) -> int:
+    """Count the objects of *kind* still reachable after a full collection."""
+    gc.collect()
+    return sum(isinstance(obj, kind) for obj in gc.get_objects())
+
+
+def alive(refs: list[weakref.ref[object]]) -> int:
+    gc.collect()
+    return sum(ref() is not None for ref in refs)
+
+
+async def test_failing_calls_leave_no_exception_frame_or_slot() -> None:
+    """Exceptions shared by a leader and its joiners, and their frames, are all freed."""
+    slots_before, events_before = live_objects(Slot), live_objects(anyio.Event)
+    refs: list[weakref.ref[object]] = []
+
+    @alru_cache(maxsize=4)
+    async def fail(key: int) -> None:
+        marker = Marker()
+        refs.append(weakref.ref(marker))
+        await anyio.lowlevel.checkpoint()
+        raise Failure(key, marker)
+
+    async def call(key: int) -> None:
+        try:
+            await fail(key)
+        except Failure as exc:
+            refs.append(weakref.ref(exc))
+
+    for _ in range(50):
+        async with anyio.create_task_group() as tg:
+            for index in range(6):
+                tg.start_soon(call, index % 3)
+    assert len(refs) == 50 * (3 + 6)
+    assert alive(refs) == 0
+    assert fail._flights.slots == {}
+    assert fail._store.entries == {}
+    assert live_objects(Slot) == slots_before
+    assert live_objects(anyio.Event) == events_before
+
+
+async def test_cancelled_leaders_leave_no_slot_event_or_frame() -> None:
+    """Leaders cancelled mid-call, with joiners taking over, leave nothing behind."""
+    slots_before, events_before = live_objects(Slot), live_objects(anyio.Event)
+    refs: list[weakref.ref[object]] = []
+
+    @alru_cache(maxsize=0)
+    async def slow(key: int) -> Value:
+        marker = Marker()
+        refs.append(weakref.ref(marker))
+        for _ in range(3):
+            await anyio.lowlevel.checkpoint()
+        value = Value(key)
+        refs.append(weakref.ref(value))
+        return value
+
+    async def call(key: int, scope: anyio.CancelScope) -> None:
+        with scope:
+            await slow(key)
+
+    for _ in range(50):
+        async with anyio.create_task_group() as tg:
+            leaders = [anyio.CancelScope() for _ in range(3)]
+            for key, scope in enumerate(leaders):
+                tg.start_soon(call, key, scope)
+            for key in range(3):
+                tg.start_soon(call, key, anyio.CancelScope())
+            await anyio.lowlevel.checkpoint()
+            for scope in leaders:
+                scope.cancel()
+    assert alive(refs) == 0
+    assert slow._flights.slots == {}
+    assert slow.cache_parameters()["tasks"] == 0
+    assert live_objects(Slot) == slots_before
+    assert live_objects(anyio.Event) == events_before
+
+
+async def test_evicted_and_invalidated_values_are_freed() -> None:
+    """Values evicted by maxsize, invalidated or cleared become unreachable."""
+    refs: list[weakref.ref[object]] = []
+
+    @alru_cache(maxsize=3)
+    async def make(key: int) -> Value:
+        value = Value(key)
+        refs.append(weakref.ref(value))
+        return value
+
+    for key in range(100):
+        await make(key)
+        if key % 7 == 0:
+            make.cache_invalidate(key)
+    assert alive(refs) == 3
+    make.cache_clear()
+    assert alive(refs) == 0
+
+
+async def test_expired_values_are_reclaimed_without_access() -> None:
+    """With ttl and no maxsize, stores reclaim expired entries: memory follows live ones."""
+    timer = FakeTimer()
+    refs: list[weakref.ref[object]] = []
+
+    @alru_cache(maxsize=None, ttl=1.0, timer=timer)
+    async def make(key: int) -> Value:
+        value = Value(key)
+        refs.append(weakref.ref(value))
+        return value
+
+    for key in range(2000):
+        await make(key)
+        timer.now += 0.25  # four entries live at a time
+        if key % 5 == 0:
+            make.cache_invalidate(key)
+        assert len(make._store.entries) <= 5
+        assert len(make._store._deadlines) <= 8
+    assert alive(refs) <= 8
+    timer.now += 1.0
+    assert make.cache_info().currsize == 0
+    assert make._store.entries == {}
+    assert alive(refs) == 0
+
+
+async def test_expired_values_with_jitter_and_hits_are_reclaimed() -> None:
+    """Jittered deadlines and hits that reorder entries still let stores reclaim them."""
+    timer = FakeTimer()
+
+    @alru_cache(maxsize=None, ttl=1.0, jitter=2.0, timer=timer)
+    async def make(key: int) -> int:
+        return key
+
+    for key in range(3000):
+        await make(key)
+        await make(key - 3)
+        timer.now += 0.25  # at most 13 entries live at a time
+        assert len(make._store.entries) <= 16
+        assert len(make._store._deadlines) <= 32
