@@ -80,9 +80,9 @@ def current_run() -> object:
     """
     sniffio = sys.modules.get("sniffio")
     if sniffio is not None and sniffio.thread_local.name == "trio":
-        import trio
-
-        return trio.lowlevel.current_trio_token()
+        # trio is imported by then; sys.modules is cheaper than an import statement
+        token: object = sys.modules["trio"].lowlevel.current_trio_token()
+        return token
     loop = _get_running_loop()
     if loop is None:
         raise RuntimeError(
@@ -94,8 +94,11 @@ def current_run() -> object:
 _STOPPED: Final[Any] = object()
 
 
-async def _call_stoppable_asyncio(slot: Slot, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Await *call()* so that ``slot.stop()`` cancels it; return _STOPPED if it did.
+async def _call_stoppable_asyncio(
+    slot: Slot, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Await *fn(*args, **kwargs)* so that ``slot.stop()`` cancels it; return _STOPPED
+    if it did.
 
     A cancel scope would cost thousands of nanoseconds per miss; the leader's own
     task, cancelled and uncancelled as anyio does it, costs nearly nothing.
@@ -104,7 +107,7 @@ async def _call_stoppable_asyncio(slot: Slot, call: Callable[[], Awaitable[Any]]
     assert task is not None
     slot.stop = task.cancel
     try:
-        value = await call()
+        value = await fn(*args, **kwargs)
     except CancelledError:
         if slot.stopping and _withdraw_cancel(task):
             return _STOPPED
@@ -125,12 +128,12 @@ def _withdraw_cancel(task: Any) -> bool:
     return True  # pragma: no cover (Python 3.10 cannot tell the requests apart)
 
 
-async def _call_stoppable_trio(slot: Slot, call: Callable[[], Awaitable[Any]]) -> Any:
-    import trio
-
-    with trio.CancelScope() as scope:
+async def _call_stoppable_trio(
+    slot: Slot, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    with sys.modules["trio"].CancelScope() as scope:  # imported: this is a trio run
         slot.stop = scope.cancel
-        return await call()
+        return await fn(*args, **kwargs)
     return _STOPPED  # the scope absorbed the cancellation that close asked for
 
 
@@ -166,50 +169,51 @@ class Flights:
 
     async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Handle a call whose result is not stored: lead a computation or join one."""
-        return await self._lead_or_join(key, args, kwargs, count=True)
-
-    async def _lead_or_join(
-        self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any], *, count: bool
-    ) -> Any:
         if self.closed:
             raise _closed_error()
         run = current_run()
         store = self.store
-        with self.lock:
-            if store.ttl is not None:
-                store.drop_expired(key, store.timer())
-            slot = self.slots.get(key)
-            leading = slot is None or slot.run is not run
+        count = True  # a joiner that takes over stays counted as the hit it was
+        while True:
+            with self.lock:
+                if store.ttl is not None:
+                    store.drop_expired(key, store.timer())
+                slot = self.slots.get(key)
+                leading = slot is None or slot.run is not run
+                if leading:
+                    # A slot of another run is never awaited: it is replaced, and its
+                    # leader, no longer registered, delivers to its own joiners only.
+                    slot = self.slots[key] = Slot(run)
+            assert slot is not None
             if leading:
-                # A slot of another run is never awaited: it is replaced, and its
-                # leader, no longer registered, delivers to its own joiners only.
-                slot = self.slots[key] = Slot(run)
-        assert slot is not None
-        if leading:
+                if count:
+                    self.count_miss()
+                return await self._lead(key, slot, args, kwargs)
             if count:
-                self.count_miss()
-            return await self._lead(key, slot, args, kwargs)
-        if count:
-            self.count_hit()
-        return await self._join(key, slot, args, kwargs)
+                self.count_hit()
+                count = False
+            await slot.settled()
+            state = slot.state
+            if state == _DONE:
+                return slot.outcome
+            if state == _FAILED:
+                raise slot.outcome
+            if state != _HANDED_OVER or self.closed:
+                raise _closed_error()
 
     async def _lead(
         self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        fn = self.fn
-        call_stoppable: Callable[[Slot, Callable[[], Awaitable[Any]]], Awaitable[Any]]
-        cancelled: type[BaseException]
-        if isinstance(slot.run, AbstractEventLoop):
-            call_stoppable, cancelled = _call_stoppable_asyncio, CancelledError
-        else:
-            import trio
-
-            call_stoppable, cancelled = _call_stoppable_trio, trio.Cancelled
+        on_asyncio = isinstance(slot.run, AbstractEventLoop)
         try:
-            value = await call_stoppable(slot, lambda: fn(*args, **kwargs))
+            if on_asyncio:
+                value = await _call_stoppable_asyncio(slot, self.fn, args, kwargs)
+            else:
+                value = await _call_stoppable_trio(slot, self.fn, args, kwargs)
         except BaseException as exc:
             self._unregister(key, slot)
             # A cancelled leader hands the work over; any other error is shared.
+            cancelled = CancelledError if on_asyncio else sys.modules["trio"].Cancelled
             if isinstance(exc, cancelled):
                 slot.settle(_HANDED_OVER, None)
             else:
@@ -229,20 +233,6 @@ class Flights:
             raise
         slot.settle(_DONE, value)
         return value
-
-    async def _join(
-        self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        await slot.settled()
-        state = slot.state
-        if state == _DONE:
-            return slot.outcome
-        if state == _FAILED:
-            raise slot.outcome
-        if state == _HANDED_OVER:
-            # a joiner that takes over stays counted as the hit it was
-            return await self._lead_or_join(key, args, kwargs, count=False)
-        raise _closed_error()
 
     def _unregister(self, key: Hashable, slot: Slot) -> None:
         with self.lock:

@@ -14,7 +14,17 @@ from functools import (  # _CacheInfo: what functools' cache_info() returns, as 
     partialmethod,
 )
 from itertools import count
-from typing import TYPE_CHECKING, Any, Final, Generic, TypedDict, TypeVar, final, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    NoReturn,
+    TypedDict,
+    TypeVar,
+    final,
+    overload,
+)
 
 from ._flight import CacheClosedError, Flights
 from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
@@ -53,6 +63,7 @@ class CacheParameters(TypedDict):
 _KWD_MARK: Final = (object(),)
 # A single argument of these types is its own key: their equality never mixes types.
 _FAST_TYPES: Final = frozenset({int, str})
+_NO_ARG: Final[Any] = object()  # no positional argument at all
 
 
 def make_key(args: tuple[object, ...], kwargs: dict[str, object], typed: bool) -> Hashable:
@@ -96,9 +107,18 @@ else:
 class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     """An ``async def`` function with a least-recently-used cache of its results."""
 
-    __slots__ = ("_flights", "_hits_cleared", "_key_of", "_misses_cleared", "_store", "_typed")
+    __slots__ = (
+        "_close_hits",
+        "_flights",
+        "_hits_cleared",
+        "_key_of",
+        "_misses_cleared",
+        "_store",
+        "_typed",
+    )
 
     __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
+    _close_hits: Callable[[], None]
     _flights: Flights
     _hits_cleared: int
     _key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable]
@@ -115,8 +135,9 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         typed: bool,
         plain_keys: bool,
     ) -> Self:
-        call = _make_call(store, flights, key_of, plain_keys)
+        call, close_hits = _make_call(store, flights, key_of, plain_keys)
         self = super().__new__(cls, call)
+        self._close_hits = close_hits
         self._store = store
         self._flights = flights
         self._hits_cleared = 0
@@ -196,6 +217,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         and deliver and store their results. Returns once they are done. Closing a
         closed cache does nothing more.
         """
+        self._close_hits()
         await self._flights.close(wait=wait)
 
     # mypy and pyright look through @classmethod and @staticmethod stacked above a
@@ -325,24 +347,36 @@ def _make_call(
     flights: Flights,
     key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable],
     plain_keys: bool,
-) -> Callable[..., Coroutine[Any, Any, Any]]:
-    get = store.entries.get
+) -> tuple[Callable[..., Coroutine[Any, Any, Any]], Callable[[], None]]:
+    """Return the cached function's call and the function that closes its hits."""
+    get: Callable[[Hashable, object], Any] = store.entries.get
     move_to_end = store.entries.move_to_end
     ttl = store.ttl
     timer = store.timer
     count_hit = flights.count_hit
     miss = flights.miss
+    # Keys other than the plain ones (typed, custom) never take the fast case.
+    fast_types: frozenset[type] = _FAST_TYPES if plain_keys else frozenset()
 
-    async def cached_call(*args: Any, **kwargs: Any) -> Any:
-        # The hit path, with make_key's fast cases and Store lookups inlined.
-        if flights.closed:
-            raise CacheClosedError("the cache is closed")
-        if kwargs or not plain_keys:
-            key = key_of(args, kwargs)
-        elif len(args) == 1 and type(args[0]) in _FAST_TYPES:
-            key = args[0]
+    def refuse(key: Hashable, default: object) -> NoReturn:
+        raise CacheClosedError("the cache is closed")
+
+    def close_hits() -> None:
+        # A closed cache refuses hits as well: swapping the lookup for one that
+        # raises spares every hit of an open cache a check.
+        nonlocal get
+        get = refuse
+
+    async def cached_call(arg: Any = _NO_ARG, /, *args: Any, **kwargs: Any) -> Any:
+        # The hit path, with make_key's commonest case (a single int or str argument)
+        # and the Store lookups inlined. The first argument has a parameter of its own
+        # so that this case builds neither an argument tuple nor a key.
+        if args or kwargs or type(arg) not in fast_types:
+            if arg is not _NO_ARG:
+                args = (arg, *args)
+            key = args if plain_keys and not kwargs else key_of(args, kwargs)
         else:
-            key = args
+            key = arg
         found = get(key, _MISSING)
         if found is not _MISSING and (ttl is None or timer() < found):
             try:
@@ -351,9 +385,11 @@ def _make_call(
                 pass
             count_hit()
             return found if ttl is None else found.value
+        if not args and arg is not _NO_ARG:  # the single argument kept out of args above
+            args = (arg,)
         return await miss(key, args, kwargs)
 
-    return cached_call
+    return cached_call, close_hits
 
 
 def _check_number(name: str, value: object) -> float | None:
