@@ -95,6 +95,61 @@ async def test_keyword_arguments_are_part_of_the_key() -> None:
     assert add.cache_contains(a=1, b=3)
 
 
+async def test_call_without_arguments_is_cached() -> None:
+    """A call without any argument has an entry of its own, like any other."""
+    calls: list[None] = []
+
+    @alru_cache
+    async def constant(a: int = 7) -> int:
+        calls.append(None)
+        return a
+
+    assert await constant() == 7
+    assert await constant() == 7
+    assert await constant(7) == 7  # another key, as with functools.lru_cache
+    assert len(calls) == 2
+    assert constant.cache_contains()
+    assert constant.cache_invalidate()
+    assert not constant.cache_contains()
+    assert constant.cache_contains(7)
+
+
+@pytest.mark.parametrize("argument", [1.5, (1, 2), None, b"x", True])
+async def test_single_argument_of_any_hashable_type_is_cached(argument: Hashable) -> None:
+    """One argument that is not an int or a str keys its entry like the others."""
+    calls: list[Hashable] = []
+
+    @alru_cache
+    async def echo(x: Hashable) -> Hashable:
+        calls.append(x)
+        return x
+
+    assert await echo(argument) == argument
+    assert await echo(argument) == argument
+    assert calls == [argument]
+    assert echo.cache_contains(argument)
+    assert echo.cache_invalidate(argument)
+    assert not echo.cache_contains(argument)
+
+
+async def test_positional_and_keyword_calls_are_separate_entries() -> None:
+    """``f(1)`` and ``f(x=1)`` are different keys, as in functools.lru_cache."""
+    calls: list[int] = []
+
+    @alru_cache
+    async def echo(x: int) -> int:
+        calls.append(x)
+        return x
+
+    assert await echo(1) == 1
+    assert await echo(x=1) == 1
+    assert await echo(x=1) == 1
+    assert calls == [1, 1]
+    assert echo.cache_info().hits == 1
+    assert echo.cache_invalidate(x=1)
+    assert echo.cache_contains(1)
+
+
 async def test_custom_key_is_used_for_calls() -> None:
     """Calls whose custom keys are equal share one entry."""
     calls: list[tuple[int, str]] = []
