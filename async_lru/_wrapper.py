@@ -30,7 +30,7 @@ from ._flight import CacheClosedError, Flights
 from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
 
 if TYPE_CHECKING:
-    from typing import Concatenate
+    from typing import Concatenate, Protocol
 
     from typing_extensions import ParamSpec, Self
 
@@ -224,11 +224,15 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     # callable object and call this __get__ as if neither were there, so the
     # overloads tell the three apart by the first parameter: a class (``cls``) binds
     # to the class, as the runtime does; a non-instance first parameter (a
-    # staticmethod) leaves the function unbound. self is typed as a Callable, not as
-    # _LRUCacheWrapper[Concatenate[...]], because mypy does not check the first
-    # parameter of a Concatenate in a class's type arguments; mypy then rejects the
-    # type[_T] self types ("erased type of self is not a supertype") although they
-    # match a cached classmethod, hence the two ignores.
+    # staticmethod) leaves the function unbound. (A staticmethod whose first
+    # parameter accepts the class or the instance, ``object`` or ``Any`` say, is
+    # therefore seen as bound: nothing in its type says it is a staticmethod.)
+    # self is typed as a Callable, not as _LRUCacheWrapper[Concatenate[...]],
+    # because mypy does not check the first parameter of a Concatenate in a class's
+    # type arguments; mypy then rejects the type[_T] self types ("erased type of
+    # self is not a supertype") although they match a cached classmethod, hence the
+    # two ignores. A cached partialmethod has the parameters ``...``: bound, it takes
+    # any arguments.
 
     @overload
     def __get__(  # type: ignore[misc]
@@ -392,6 +396,22 @@ def _make_call(
     return cached_call, close_hits
 
 
+if TYPE_CHECKING:
+
+    class _Decorator(Protocol):
+        """What ``alru_cache(...)`` returns: the decorator proper."""
+
+        @overload
+        def __call__(
+            self, fn: Callable[_P, Coroutine[Any, Any, _R]], /
+        ) -> _LRUCacheWrapper[_P, _R]: ...
+
+        @overload
+        def __call__(
+            self, fn: partialmethod[Coroutine[Any, Any, _R]], /
+        ) -> _LRUCacheWrapper[..., _R]: ...
+
+
 def _check_number(name: str, value: object) -> float | None:
     if value is None:
         return None
@@ -409,7 +429,7 @@ def _make_decorator(
     jitter: object,
     key: Callable[..., Hashable] | None,
     timer: Callable[[], float],
-) -> Callable[[Callable[_P, Coroutine[Any, Any, _R]]], _LRUCacheWrapper[_P, _R]]:
+) -> _Decorator:
     checked_ttl = _check_number("ttl", ttl)
     checked_jitter = _check_number("jitter", jitter)
     if checked_jitter is not None and checked_ttl is None:
@@ -432,7 +452,8 @@ def _make_decorator(
     else:
         key_of = partial(make_key, typed=bool(typed))
 
-    def decorator(fn: Callable[_P, Coroutine[Any, Any, _R]]) -> _LRUCacheWrapper[_P, _R]:
+    # What it accepts and returns is declared by _Decorator's overloads.
+    def decorator(fn: Any) -> Any:
         origin: Any = fn
         while isinstance(origin, (partial, partialmethod)):
             origin = origin.func
@@ -441,8 +462,9 @@ def _make_decorator(
         target: Callable[..., Any] = fn
         if isinstance(fn, partialmethod):
             # a plain function taking the instance first, as async-lru does (typeshed
-            # omits this private method, so pyright sees it and target as Unknown)
-            unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+            # omits this private method: mypy rejects it, pyright sees it and target
+            # as Unknown)
+            unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
             target = unbind()  # pyright: ignore[reportUnknownVariableType]  # see above
 
         store = Store(maxsize, checked_ttl, checked_jitter, timer)
@@ -467,6 +489,13 @@ def alru_cache(
 
 @overload
 def alru_cache(
+    maxsize: partialmethod[Coroutine[Any, Any, _R]],
+    /,
+) -> _LRUCacheWrapper[..., _R]: ...
+
+
+@overload
+def alru_cache(
     maxsize: int | None = 128,
     typed: bool = False,
     *,
@@ -474,11 +503,11 @@ def alru_cache(
     jitter: float | None = None,
     key: Callable[..., Hashable] | None = None,
     timer: Callable[[], float] = time.monotonic,
-) -> Callable[[Callable[_P, Coroutine[Any, Any, _R]]], _LRUCacheWrapper[_P, _R]]: ...
+) -> _Decorator: ...
 
 
 def alru_cache(
-    maxsize: int | Callable[_P, Coroutine[Any, Any, _R]] | None = 128,
+    maxsize: int | Callable[_P, Coroutine[Any, Any, _R]] | partialmethod[Any] | None = 128,
     typed: bool = False,
     *,
     ttl: float | None = None,

@@ -19,7 +19,7 @@ class Interrupt(BaseException):
 class Unhashable:
     """Equal to every other instance, with no hash."""
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Unhashable)

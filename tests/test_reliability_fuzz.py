@@ -236,16 +236,18 @@ def test_slot_of_a_stopped_loop_traps_no_later_caller() -> None:
     loop = asyncio.new_event_loop()
     try:
         task = loop.run_until_complete(start_leader())  # the loop stops, the leader waits
-        assert value.cache_parameters()["tasks"] == 1
-        blocked = False
-        for backend in ("asyncio", "trio", "asyncio"):
-            assert anyio.run(value, 1, backend=backend) == 2
-        assert value.cache_info() == (2, 2, 128, 1)
-        assert value.cache_parameters()["tasks"] == 0
+        try:
+            assert value.cache_parameters()["tasks"] == 1
+            blocked = False
+            for backend in ("asyncio", "trio", "asyncio"):
+                assert anyio.run(value, 1, backend=backend) == 2
+            assert value.cache_info() == (2, 2, 128, 1)
+            assert value.cache_parameters()["tasks"] == 0
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                loop.run_until_complete(task)
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            loop.run_until_complete(task)
         loop.close()
     assert value.cache_parameters()["tasks"] == 0
 
