@@ -1,0 +1,82 @@
+"""``python -m benchmarks [--quick] [--profile CASE [--backend trio]]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import anyio
+
+from ._cases import CASES, CASES_BY_SLUG
+from ._memory import measure_memory
+from ._profile import profile_case
+from ._report import header_lines, print_lines, table_lines, target_lines
+from ._settings import BACKENDS, FULL, QUICK, Settings
+from ._targets import all_targets
+from ._timing import interleaved_medians
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """Return the command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Measure async_lru against DESIGN.md section 5 on asyncio and trio.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke mode: tiny sizes, a few seconds, for CI"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=list(CASES_BY_SLUG),
+        metavar="CASE",
+        help=f"run one case under cProfile instead; one of: {', '.join(CASES_BY_SLUG)}",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="asyncio",
+        help="the backend --profile runs on (default: asyncio)",
+    )
+    return parser.parse_args(argv)
+
+
+def measure_backend(backend: str, settings: Settings) -> dict[str, float]:
+    """Return the median ns per call of every case, all measured in one run of *backend*."""
+    print(f"measuring on {backend}...", file=sys.stderr, flush=True)
+    return anyio.run(_measure_cases, settings, backend=backend)
+
+
+async def _measure_cases(settings: Settings) -> dict[str, float]:
+    """Prepare every case in this event loop, then time them interleaved."""
+    trials = [(case.slug, await case.prepare(settings)) for case in CASES]
+    return await interleaved_medians(trials, settings.repetitions)
+
+
+def run_benchmarks(mode: str, settings: Settings) -> None:
+    """Measure every case on each backend and the memory per entry; print the report."""
+    started = time.perf_counter()
+    results = {backend: measure_backend(backend, settings) for backend in BACKENDS}
+    print("measuring memory...", file=sys.stderr, flush=True)
+    memory = measure_memory(settings.memory_entries)
+    print_lines(header_lines(mode, settings))
+    print()
+    print_lines(table_lines(settings, results, memory))
+    print()
+    print_lines(target_lines(all_targets(results, memory, settings)))
+    print()
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks, or profile one case, as the command line asks."""
+    arguments = parse_arguments(argv)
+    settings = QUICK if arguments.quick else FULL
+    if arguments.profile is not None:
+        profile_case(CASES_BY_SLUG[arguments.profile], arguments.backend, settings)
+    else:
+        run_benchmarks("quick" if arguments.quick else "full", settings)
+
+
+if __name__ == "__main__":
+    main()
