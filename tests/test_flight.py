@@ -199,6 +199,43 @@ async def test_leader_cancel_hands_over_to_joiner() -> None:
     assert slow.cache_parameters()["tasks"] == 0
 
 
+async def test_joiner_of_cancelled_leader_gets_closed_error_once_closed() -> None:
+    """A joiner that would take over from a cancelled leader after cache_close() gets
+    CacheClosedError, as a new call would, and the function is not run again."""
+    runs: list[int] = []
+    errors: list[BaseException] = []
+    leader_scope = anyio.CancelScope()
+
+    @alru_cache
+    async def slow(x: int) -> int:
+        runs.append(x)
+        await anyio.sleep_forever()
+        return x
+
+    async def leader() -> None:
+        with leader_scope:
+            await slow(1)
+
+    async def joiner() -> None:
+        try:
+            await slow(1)
+        except CacheClosedError as exc:
+            errors.append(exc)
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(leader)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(joiner)
+            await anyio.wait_all_tasks_blocked()
+            leader_scope.cancel()
+            await slow.cache_close(wait=True)
+    assert leader_scope.cancelled_caught
+    assert runs == [1]
+    assert len(errors) == 1
+    assert slow.cache_parameters()["tasks"] == 0
+
+
 async def test_joiner_cancel_affects_only_that_joiner() -> None:
     """A cancelled joiner leaves the leader and the other joiners running to the value."""
     release = anyio.Event()
