@@ -239,16 +239,6 @@ class Flights:
             if self.slots.get(key) is slot:
                 del self.slots[key]
 
-    def discard(self, key: Hashable) -> bool:
-        """Forget the computation for *key*: its result will not be stored."""
-        with self.lock:
-            return self.slots.pop(key, None) is not None
-
-    def clear(self) -> None:
-        """Forget every computation: their results will not be stored."""
-        with self.lock:
-            self.slots.clear()
-
     async def close(self, *, wait: bool) -> None:
         """Refuse new calls, stop (or with *wait*, await) this run's computations."""
         self.closed = True

@@ -7,6 +7,7 @@ import inspect
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Callable, Coroutine, Hashable
 from functools import (  # _CacheInfo: what functools' cache_info() returns, as in async-lru
     _CacheInfo,  # pyright: ignore[reportPrivateUsage]
@@ -341,8 +342,18 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
         """Like the function's ``cache_contains()``, for this instance."""
         return self._wrapper.cache_contains(self.__self__, *args, **kwargs)
 
-    async def cache_close(self, *, wait: bool = False) -> None:
-        """Close the whole function's cache."""
+    async def cache_close(
+        self, *, wait: bool = False, cancel: bool = False, return_exceptions: bool = True
+    ) -> None:
+        """Close the whole function's cache. *cancel* and *return_exceptions*, which
+        async-lru deprecated and ignores, are accepted with a DeprecationWarning."""
+        if cancel or return_exceptions is not True:
+            warnings.warn(
+                "cache_close(): cancel and return_exceptions are deprecated and ignored;"
+                " wait=False cancels in-flight computations, wait=True awaits them",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         await self._wrapper.cache_close(wait=wait)
 
 

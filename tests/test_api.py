@@ -567,3 +567,20 @@ def test_sync_methods_work_without_event_loop() -> None:
     echo.cache_clear()
     assert echo.cache_info() == (0, 0, 128, 0)
     assert not echo.cache_contains(2)
+
+
+async def test_bound_method_close_accepts_deprecated_arguments_with_a_warning() -> None:
+    """As in async-lru, a bound method's cache_close() takes the deprecated cancel and
+    return_exceptions with a DeprecationWarning, and closes the cache."""
+
+    class Service:
+        @alru_cache
+        async def get(self, x: int) -> int:
+            return x
+
+    service = Service()
+    with pytest.warns(DeprecationWarning, match="cancel and return_exceptions"):
+        await service.get.cache_close(cancel=True)
+    assert service.get.cache_parameters()["closed"]
+    with pytest.warns(DeprecationWarning, match="deprecated and ignored"):
+        await Service().get.cache_close(return_exceptions=False)
