@@ -128,15 +128,6 @@ def _withdraw_cancel(task: Any) -> bool:
     return True  # pragma: no cover (Python 3.10 cannot tell the requests apart)
 
 
-async def _call_stoppable_trio(
-    slot: Slot, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    with sys.modules["trio"].CancelScope() as scope:  # imported: this is a trio run
-        slot.stop = scope.cancel
-        return await fn(*args, **kwargs)
-    return _STOPPED  # the scope absorbed the cancellation that close asked for
-
-
 @final
 class Flights:
     """The in-flight computations of one cache, by key, and the miss path."""
@@ -209,7 +200,12 @@ class Flights:
             if on_asyncio:
                 value = await _call_stoppable_asyncio(slot, self.fn, args, kwargs)
             else:
-                value = await _call_stoppable_trio(slot, self.fn, args, kwargs)
+                # trio's own way: a cancel scope that close() can cancel; it stays
+                # _STOPPED if the scope absorbs the cancellation close asked for.
+                value = _STOPPED
+                with sys.modules["trio"].CancelScope() as scope:  # imported: a trio run
+                    slot.stop = scope.cancel
+                    value = await self.fn(*args, **kwargs)
         except BaseException as exc:
             self._unregister(key, slot)
             # A cancelled leader hands the work over; any other error is shared.
