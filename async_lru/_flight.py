@@ -93,6 +93,9 @@ def current_run() -> object:
 
 _STOPPED: Final[Any] = object()
 
+# Task.uncancel() (Python 3.11+) tells close's cancel request from any other.
+_UNCANCEL: Final = sys.version_info >= (3, 11)
+
 
 async def _call_stoppable_asyncio(
     slot: Slot, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -123,9 +126,8 @@ async def _call_stoppable_asyncio(
 
 def _withdraw_cancel(task: Any) -> bool:
     """Withdraw close's cancel request; return True if no other one is pending."""
-    if sys.version_info >= (3, 11):
-        return task.uncancel() == 0
-    return True  # pragma: no cover (Python 3.10 cannot tell the requests apart)
+    remaining: int = task.uncancel()
+    return remaining == 0
 
 
 @final
@@ -197,13 +199,15 @@ class Flights:
     ) -> Any:
         on_asyncio = isinstance(slot.run, AbstractEventLoop)
         try:
-            if on_asyncio:
+            if on_asyncio and _UNCANCEL:
                 value = await _call_stoppable_asyncio(slot, self.fn, args, kwargs)
             else:
-                # trio's own way: a cancel scope that close() can cancel; it stays
-                # _STOPPED if the scope absorbs the cancellation close asked for.
+                # A cancel scope that close() can cancel: trio's own, or anyio's on
+                # Python 3.10, whose tasks cannot tell close's cancellation from their
+                # own. value stays _STOPPED if the scope absorbs close's cancellation.
                 value = _STOPPED
-                with sys.modules["trio"].CancelScope() as scope:  # imported: a trio run
+                scope_type = anyio.CancelScope if on_asyncio else sys.modules["trio"].CancelScope
+                with scope_type() as scope:
                     slot.stop = scope.cancel
                     value = await self.fn(*args, **kwargs)
         except BaseException as exc:

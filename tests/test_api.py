@@ -154,6 +154,28 @@ async def test_classmethod_stacked_above_is_cached_per_class() -> None:
     assert calls == [(Base, 1), (Child, 1)]
 
 
+async def test_classmethod_cache_methods_take_the_class_as_python_binds_it() -> None:
+    """Below Python 3.13 ``Class.method.cache_contains(x)`` includes the class, as
+    ``classmethod`` binds the wrapper; from 3.13, which no longer does, the class is
+    passed like any first argument."""
+
+    class Base:
+        @classmethod
+        @alru_cache
+        async def load(cls, x: int) -> str:
+            return f"{cls.__name__}:{x}"
+
+    base: Any = Base  # see test_classmethod_stacked_above_is_cached_per_class
+    await base.load(1)
+    if sys.version_info >= (3, 13):
+        assert base.load.cache_contains(Base, 1)
+        assert base.load.cache_invalidate(Base, 1)
+    else:
+        assert base.load.cache_contains(1)
+        assert base.load.cache_invalidate(1)
+    assert base.load.cache_info().currsize == 0
+
+
 async def test_staticmethod_stacked_above_is_cached() -> None:
     """``@staticmethod`` above ``@alru_cache`` works from the class and from instances."""
     calls: list[int] = []

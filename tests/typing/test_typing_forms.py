@@ -169,8 +169,11 @@ async def test_classmethod_and_staticmethod_stacked_above() -> None:
     assert assert_type(await Service.load(1), str) == "Service"
     assert assert_type(await service.load(1), str) == "Service"
     assert assert_type(await SubService.load(1), str) == "SubService"
-    assert assert_type(Service.load.cache_contains(1), bool)
-    assert assert_type(Service.load.cache_invalidate(1), bool)
+    # From 3.13 classmethod no longer binds the wrapper to the class (the checkers
+    # still see it bound), so cache_contains and cache_invalidate miss the class.
+    bound_to_class = sys.version_info < (3, 13)
+    assert assert_type(Service.load.cache_contains(1), bool) is bound_to_class
+    assert assert_type(Service.load.cache_invalidate(1), bool) is bound_to_class
     assert_type(Service.load.cache_info(), _CacheInfo)
 
     assert assert_type(await Service.double(1), int) == 2
