@@ -17,6 +17,7 @@ from asyncio import (  # _get_running_loop: the cheap no-raise check, used delib
     current_task,
 )
 from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractContextManager
 from itertools import count
 from typing import Any, Final, final
 
@@ -92,42 +93,56 @@ def current_run() -> object:
 
 
 _STOPPED: Final[Any] = object()
+_TAKE_OVER: Final[Any] = object()  # a joiner's leader was cancelled: lead instead
 
 # Task.uncancel() (Python 3.11+) tells close's cancel request from any other.
 _UNCANCEL: Final = sys.version_info >= (3, 11)
 
 
-async def _call_stoppable_asyncio(
-    slot: Slot, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """Await *fn(*args, **kwargs)* so that ``slot.stop()`` cancels it; return _STOPPED
-    if it did.
+@final
+class _TaskStop:
+    """A block in which ``slot.stop()`` cancels the leader's own task (asyncio, 3.11+).
 
-    A cancel scope would cost thousands of nanoseconds per miss; the leader's own
-    task, cancelled and uncancelled as anyio does it, costs nearly nothing.
+    On leaving it after close() asked for a stop, the request is withdrawn and the
+    cancellation it caused absorbed, unless another one is pending: the caller's own
+    cancellation always goes through. A cancel scope would cost thousands of
+    nanoseconds per miss; the task's own cancel and uncancel, as anyio uses them, cost
+    nearly nothing.
     """
-    task = current_task()
-    assert task is not None
-    slot.stop = task.cancel
-    try:
-        value = await fn(*args, **kwargs)
-    except CancelledError:
-        if slot.stopping and _withdraw_cancel(task):
-            return _STOPPED
-        raise
-    except BaseException:
-        if slot.stopping:
-            _withdraw_cancel(task)
-        raise
-    if slot.stopping:
-        _withdraw_cancel(task)
-    return value
+
+    __slots__ = ("slot", "task")
+
+    task: Any  # an asyncio.Task; typed loosely as uncancel() is new in 3.11
+
+    def __init__(self, slot: Slot) -> None:
+        task = current_task()
+        assert task is not None
+        self.slot = slot
+        self.task = task
+        slot.stop = task.cancel
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> bool:
+        if not self.slot.stopping:
+            return False
+        remaining: int = self.task.uncancel()
+        return remaining == 0 and exc_type is not None and issubclass(exc_type, CancelledError)
 
 
-def _withdraw_cancel(task: Any) -> bool:
-    """Withdraw close's cancel request; return True if no other one is pending."""
-    remaining: int = task.uncancel()
-    return remaining == 0
+def _stoppable(slot: Slot, on_asyncio: bool) -> AbstractContextManager[Any]:
+    """Return the block in which the leader calls the function, ``slot.stop()``
+    stopping the call; the block absorbs the cancellation that stop causes."""
+    if on_asyncio and _UNCANCEL:
+        return _TaskStop(slot)
+    # A cancel scope: trio's own, or anyio's on Python 3.10, whose tasks cannot
+    # tell close's cancellation from their own.
+    scope = anyio.CancelScope() if on_asyncio else sys.modules["trio"].CancelScope()
+    slot.stop = scope.cancel
+    return scope
 
 
 @final
@@ -161,55 +176,31 @@ class Flights:
         self.closed = False
 
     async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Handle a call whose result is not stored: lead a computation or join one."""
+        """Handle a call whose result is not stored: lead a computation or join one.
+
+        The leader's call is made here rather than in a coroutine of its own, and the
+        rest is left to plain methods, so that a recursive cached function takes as
+        few frames per level as it can.
+        """
         if self.closed:
             raise _closed_error()
         run = current_run()
-        store = self.store
-        count = True  # a joiner that takes over stays counted as the hit it was
-        while True:
-            with self.lock:
-                if store.ttl is not None:
-                    store.drop_expired(key, store.timer())
-                slot = self.slots.get(key)
-                leading = slot is None or slot.run is not run
-                if leading:
-                    # A slot of another run is never awaited: it is replaced, and its
-                    # leader, no longer registered, delivers to its own joiners only.
-                    slot = self.slots[key] = Slot(run)
-            assert slot is not None
-            if leading:
-                if count:
-                    self.count_miss()
-                return await self._lead(key, slot, args, kwargs)
-            if count:
-                self.count_hit()
-                count = False
-            await slot.settled()
-            state = slot.state
-            if state == _DONE:
-                return slot.outcome
-            if state == _FAILED:
-                raise slot.outcome
-            if state != _HANDED_OVER or self.closed:
-                raise _closed_error()
-
-    async def _lead(
-        self, key: Hashable, slot: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        on_asyncio = isinstance(slot.run, AbstractEventLoop)
+        slot, leading = self._enter(key, run)
+        if leading:
+            self.count_miss()
+        else:
+            self.count_hit()  # a joiner that takes over stays counted as this hit
+            while not leading:
+                await slot.settled()
+                outcome = self._joined(slot)
+                if outcome is not _TAKE_OVER:
+                    return outcome
+                slot, leading = self._enter(key, run)
+        on_asyncio = isinstance(run, AbstractEventLoop)
+        value = _STOPPED  # unless the call returns: the block absorbed close's stop
         try:
-            if on_asyncio and _UNCANCEL:
-                value = await _call_stoppable_asyncio(slot, self.fn, args, kwargs)
-            else:
-                # A cancel scope that close() can cancel: trio's own, or anyio's on
-                # Python 3.10, whose tasks cannot tell close's cancellation from their
-                # own. value stays _STOPPED if the scope absorbs close's cancellation.
-                value = _STOPPED
-                scope_type = anyio.CancelScope if on_asyncio else sys.modules["trio"].CancelScope
-                with scope_type() as scope:
-                    slot.stop = scope.cancel
-                    value = await self.fn(*args, **kwargs)
+            with _stoppable(slot, on_asyncio):
+                value = await self.fn(*args, **kwargs)
         except BaseException as exc:
             self._unregister(key, slot)
             # A cancelled leader hands the work over; any other error is shared.
@@ -219,6 +210,35 @@ class Flights:
             else:
                 slot.settle(_FAILED, exc)
             raise
+        return self._deliver(key, slot, value)
+
+    def _enter(self, key: Hashable, run: object) -> tuple[Slot, bool]:
+        """Return the slot of *key* to join, or a new one to lead, and whether to lead."""
+        store = self.store
+        with self.lock:
+            if store.ttl is not None:
+                store.drop_expired(key, store.timer())
+            slot = self.slots.get(key)
+            if slot is not None and slot.run is run:
+                return slot, False
+            # A slot of another run is never awaited: it is replaced, and its leader,
+            # no longer registered, delivers to its own joiners only.
+            slot = self.slots[key] = Slot(run)
+            return slot, True
+
+    def _joined(self, slot: Slot) -> Any:
+        """Return what a joiner of the settled *slot* gets, or _TAKE_OVER."""
+        state = slot.state
+        if state == _DONE:
+            return slot.outcome
+        if state == _FAILED:
+            raise slot.outcome
+        if state != _HANDED_OVER or self.closed:
+            raise _closed_error()
+        return _TAKE_OVER
+
+    def _deliver(self, key: Hashable, slot: Slot, value: Any) -> Any:
+        """Store and share the leader's *value*, unless close() stopped the call."""
         if value is _STOPPED or slot.stopping:
             self._unregister(key, slot)
             slot.settle(_CLOSED, None)

@@ -722,3 +722,15 @@ async def test_timer_error_while_storing_reaches_every_caller() -> None:
             release.set()
     assert len(errors) == 3
     assert slow.cache_parameters()["tasks"] == 0
+
+
+async def test_recursive_function_200_levels_deep() -> None:
+    """A cached function that recurses 200 levels deep, each level a miss, works with
+    the default recursion limit: a level takes few frames."""
+
+    @alru_cache(maxsize=None)
+    async def fib(n: int) -> int:
+        return n if n < 2 else await fib(n - 1) + await fib(n - 2)
+
+    assert await fib(200) == 280571172992510140037611932413038677189525
+    assert fib.cache_info().misses == 201
