@@ -109,6 +109,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     """An ``async def`` function with a least-recently-used cache of its results."""
 
     __slots__ = (
+        "_annotations",
         "_close_hits",
         "_flights",
         "_hits_cleared",
@@ -119,6 +120,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     )
 
     __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
+    _annotations: dict[str, Any] | None  # set by update_wrapper(), through __annotations__
     _close_hits: Callable[[], None]
     _flights: Flights
     _hits_cleared: int
@@ -139,6 +141,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         call, close_hits = _make_call(store, flights, key_of, plain_keys)
         self = super().__new__(cls, call)
         self._close_hits = close_hits
+        self._annotations = None
         self._store = store
         self._flights = flights
         self._hits_cleared = 0
@@ -150,6 +153,20 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 
     def __repr__(self) -> str:
         return f"<alru_cache wrapper of {self.__wrapped__!r}>"
+
+    if not TYPE_CHECKING:  # the checkers know __annotations__ as a plain attribute
+        # The function's annotations, as update_wrapper() sets them or else read from
+        # it: the class body's own (its attribute declarations above) must not show
+        # through, and a wrapped partial, which has none, raises AttributeError.
+
+        @property
+        def __annotations__(self) -> dict[str, Any]:
+            own = self._annotations
+            return self.__wrapped__.__annotations__ if own is None else own
+
+        @__annotations__.setter
+        def __annotations__(self, value: dict[str, Any]) -> None:
+            self._annotations = value
 
     if TYPE_CHECKING:
         func: Callable[..., Coroutine[Any, Any, _R]]
@@ -308,8 +325,13 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
     if not TYPE_CHECKING:  # hidden from the checkers, which would accept any attribute
 
         def __getattr__(self, name: str) -> Any:
-            # __name__, __wrapped__, annotations, attributes set on the function...
+            # __name__, __wrapped__, attributes set on the function...
             return getattr(self._wrapper, name)
+
+        @property
+        def __annotations__(self) -> dict[str, Any]:
+            # The class body's own (an empty dict) would hide the function's.
+            return self._wrapper.__annotations__
 
     @property
     def __doc__(self) -> str | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]

@@ -364,6 +364,27 @@ def test_wrapper_copies_annotations() -> None:
     assert inspect.get_annotations(cached) == {"x": "int", "flag": "bool", "return": "str"}
 
 
+def test_bound_method_reports_the_functions_annotations() -> None:
+    """A bound method reports the annotations of the decorated method."""
+
+    class Service:
+        @alru_cache
+        async def get(self, x: int) -> str:
+            return str(x)
+
+    expected = {"x": "int", "return": "str"}
+    assert Service().get.__annotations__ == expected
+    assert inspect.get_annotations(Service().get) == expected
+
+
+def test_wrapped_partial_has_no_annotations_of_the_wrapper() -> None:
+    """A cached partial, which has no annotations, shows none, as functools does."""
+    cached: Any = alru_cache(partial(_documented, 1))
+    with pytest.raises(AttributeError):
+        _ = cached.__annotations__
+    assert inspect.get_annotations(cached) == {}
+
+
 def test_wrapper_signature_is_the_functions() -> None:
     """inspect.signature of the wrapper is that of the decorated function."""
     cached = alru_cache(_documented)
