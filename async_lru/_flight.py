@@ -32,10 +32,6 @@ class CacheClosedError(RuntimeError, anyio.ClosedResourceError):
     calls whose computation it stopped."""
 
 
-def _closed_error() -> CacheClosedError:
-    return CacheClosedError("the cache is closed")
-
-
 # Slot states
 _PENDING: Final = 0
 _DONE: Final = 1
@@ -183,7 +179,7 @@ class Flights:
         few frames per level as it can.
         """
         if self.closed:
-            raise _closed_error()
+            raise self.closed_error()
         run = current_run()
         slot, leading = self._enter(key, run)
         if leading:
@@ -212,6 +208,10 @@ class Flights:
             raise
         return self._deliver(key, slot, value)
 
+    def closed_error(self) -> CacheClosedError:
+        """Return the error for a call that the closed cache refuses."""
+        return CacheClosedError(f"alru_cache is closed for {self.fn!r}")
+
     def _enter(self, key: Hashable, run: object) -> tuple[Slot, bool]:
         """Return the slot of *key* to join, or a new one to lead, and whether to lead."""
         store = self.store
@@ -234,7 +234,7 @@ class Flights:
         if state == _FAILED:
             raise slot.outcome
         if state != _HANDED_OVER or self.closed:
-            raise _closed_error()
+            raise self.closed_error()
         return _TAKE_OVER
 
     def _deliver(self, key: Hashable, slot: Slot, value: Any) -> Any:
@@ -242,7 +242,7 @@ class Flights:
         if value is _STOPPED or slot.stopping:
             self._unregister(key, slot)
             slot.settle(_CLOSED, None)
-            raise _closed_error()
+            raise self.closed_error()
         try:
             with self.lock:
                 if self.slots.get(key) is slot:

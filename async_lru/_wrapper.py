@@ -27,7 +27,7 @@ from typing import (
     overload,
 )
 
-from ._flight import CacheClosedError, Flights
+from ._flight import Flights
 from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
 
 if TYPE_CHECKING:
@@ -396,7 +396,7 @@ def _make_call(
     fast_types: frozenset[type] = _FAST_TYPES if plain_keys else frozenset()
 
     def refuse(key: Hashable, default: object) -> NoReturn:
-        raise CacheClosedError("the cache is closed")
+        raise flights.closed_error()
 
     def close_hits() -> None:
         # A closed cache refuses hits as well: swapping the lookup for one that
@@ -451,7 +451,7 @@ def _check_number(name: str, value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number or None, not {value!r}")
     if math.isnan(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, not {value!r}")
+        raise ValueError(f"{name} must be non-negative, not {value!r}")
     return float(value)
 
 
@@ -470,7 +470,9 @@ def _make_decorator(
     if key is not None and not callable(key):
         raise TypeError(f"key must be callable, not {key!r}")
     if key is not None and typed:
-        raise ValueError("typed cannot be combined with a custom key callable")
+        raise ValueError(
+            "typed is ignored when a custom key callable is provided: pass one or the other"
+        )
     if not callable(timer):
         raise TypeError(f"timer must be callable, not {timer!r}")
     if maxsize is not None and maxsize < 0:
@@ -491,7 +493,7 @@ def _make_decorator(
         while isinstance(origin, (partial, partialmethod)):
             origin = origin.func
         if not inspect.iscoroutinefunction(origin):
-            raise RuntimeError(f"alru_cache needs a coroutine function, got {fn!r}")
+            raise RuntimeError(f"Coroutine function is required, got {fn!r}")
         target: Callable[..., Any] = fn
         if isinstance(fn, partialmethod):
             # a plain function taking the instance first, as async-lru does (typeshed
@@ -566,5 +568,6 @@ def alru_cache(
     if callable(maxsize) or isinstance(maxsize, partialmethod):  # pyright: ignore[reportUnnecessaryIsInstance]
         return _make_decorator(128, typed, ttl, jitter, key, timer)(maxsize)
     raise NotImplementedError(
-        f"maxsize must be an int, None or the coroutine function to decorate, not {maxsize!r}"
+        f"{maxsize!r} decorating is not supported:"
+        " maxsize must be an int, None or the coroutine function to decorate"
     )

@@ -6,10 +6,11 @@ import asyncio
 import functools
 import inspect
 import math
+import re
 import sys
 import warnings
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial, partialmethod
 from typing import Any
 
@@ -627,3 +628,53 @@ async def test_bound_method_close_accepts_deprecated_arguments_with_a_warning() 
     assert service.get.cache_parameters()["closed"]
     with pytest.warns(DeprecationWarning, match="deprecated and ignored"):
         await Service().get.cache_close(return_exceptions=False)
+
+
+def _decorate_a_string() -> object:
+    decorate: Any = alru_cache  # the checkers would reject the string, rightly
+    result: object = decorate("x")
+    return result
+
+
+def _decorate_a_sync_function() -> object:
+    def double(x: int) -> int:
+        return 2 * x
+
+    decorate: Any = alru_cache  # likewise the function that is not a coroutine's
+    result: object = decorate(double)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "begins"),
+    [
+        (lambda: alru_cache(ttl=1, jitter=-0.5), ValueError, "jitter must be non-negative"),
+        (lambda: alru_cache(ttl=-1), ValueError, "ttl must be non-negative"),
+        (
+            lambda: alru_cache(key=str, typed=True),
+            ValueError,
+            "typed is ignored when a custom key callable is provided",
+        ),
+        (_decorate_a_string, NotImplementedError, "'x' decorating is not supported"),
+        (_decorate_a_sync_function, RuntimeError, "Coroutine function is required, got"),
+    ],
+)
+def test_parameter_errors_begin_as_async_lrus(
+    make: Callable[[], object], error: type[Exception], begins: str
+) -> None:
+    """Parameter errors start with async-lru's wording, so that code matching on it
+    keeps working, and go on to name what was wrong."""
+    with pytest.raises(error, match="^" + re.escape(begins)):
+        make()
+
+
+async def test_call_after_close_says_which_function_is_closed() -> None:
+    """A call after close raises CacheClosedError with async-lru's wording."""
+
+    @alru_cache
+    async def echo(x: int) -> int:
+        return x
+
+    await echo.cache_close()
+    with pytest.raises(CacheClosedError, match=r"^alru_cache is closed for <function"):
+        await echo(1)
