@@ -154,6 +154,11 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     def __repr__(self) -> str:
         return f"<alru_cache wrapper of {self.__wrapped__!r}>"
 
+    def __reduce__(self) -> str:
+        # Pickled by name, as functools.lru_cache's wrappers are: the closure it calls
+        # cannot be pickled, the module-level name can.
+        return self.__qualname__
+
     if not TYPE_CHECKING:  # the checkers know __annotations__ as a plain attribute
         # The function's annotations, as update_wrapper() sets them or else read from
         # it: the class body's own (its attribute declarations above) must not show

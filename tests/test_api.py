@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import math
+import pickle
 import re
 import sys
 import warnings
@@ -384,6 +385,17 @@ def test_wrapped_partial_has_no_annotations_of_the_wrapper() -> None:
     with pytest.raises(AttributeError):
         _ = cached.__annotations__
     assert inspect.get_annotations(cached) == {}
+
+
+@alru_cache
+async def module_level_echo(x: int) -> int:
+    """A cached function that pickle can find by name."""
+    return x
+
+
+def test_module_level_wrapper_pickles_by_name() -> None:
+    """A module-level cached function pickles by name and unpickles as itself."""
+    assert pickle.loads(pickle.dumps(module_level_echo)) is module_level_echo
 
 
 def test_wrapper_signature_is_the_functions() -> None:
