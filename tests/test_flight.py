@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import anyio
 import pytest
 
@@ -724,13 +726,36 @@ async def test_timer_error_while_storing_reaches_every_caller() -> None:
     assert slow.cache_parameters()["tasks"] == 0
 
 
-async def test_recursive_function_200_levels_deep() -> None:
-    """A cached function that recurses 200 levels deep, each level a miss, works with
-    the default recursion limit: a level takes few frames."""
+def _stack_depth() -> int:
+    """Return how many frames the calling thread's stack holds."""
+    depth = 0
+    frame = sys._getframe(1)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+async def test_each_level_of_recursion_takes_three_frames() -> None:
+    """A recursive cached function spends three frames per level on a miss (the call,
+    the miss path and the function), so deep recursion fits the recursion limit."""
+    depths: dict[int, int] = {}
+
+    @alru_cache(maxsize=None)
+    async def down(n: int) -> int:
+        depths[n] = _stack_depth()
+        return n if n == 0 else await down(n - 1)
+
+    assert await down(5) == 0
+    assert [depths[n - 1] - depths[n] for n in range(5, 0, -1)] == [3] * 5
+
+
+async def test_recursive_function_100_levels_deep() -> None:
+    """A cached function that recurses 100 levels deep, each level a miss, works."""
 
     @alru_cache(maxsize=None)
     async def fib(n: int) -> int:
         return n if n < 2 else await fib(n - 1) + await fib(n - 2)
 
-    assert await fib(200) == 280571172992510140037611932413038677189525
-    assert fib.cache_info().misses == 201
+    assert await fib(100) == 354224848179261915075
+    assert fib.cache_info().misses == 101
