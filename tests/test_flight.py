@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 import anyio
 import pytest
@@ -729,7 +730,7 @@ async def test_timer_error_while_storing_reaches_every_caller() -> None:
 def _stack_depth() -> int:
     """Return how many frames the calling thread's stack holds."""
     depth = 0
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         depth += 1
         frame = frame.f_back
