@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from asyncio import (  # _get_running_loop: the cheap no-raise check, used deliberately
     AbstractEventLoop,
     CancelledError,
@@ -19,9 +20,12 @@ from asyncio import (  # _get_running_loop: the cheap no-raise check, used delib
 from collections.abc import Awaitable, Callable, Hashable
 from contextlib import AbstractContextManager
 from itertools import count
-from typing import Any, Final, final
+from typing import Any, Final, cast, final
 
 import anyio
+
+if sys.version_info < (3, 11):  # the backport, which anyio requires below 3.11
+    from exceptiongroup import BaseExceptionGroup
 
 from ._store import Store
 
@@ -44,12 +48,12 @@ _CLOSED: Final = 4  # cache_close() stopped the computation
 class Slot:
     """One in-flight computation, joinable from the event loop run that owns it."""
 
-    __slots__ = ("event", "outcome", "run", "state", "stop", "stopping")
+    __slots__ = ("__weakref__", "event", "outcome", "run", "state", "stop", "stopping")
 
     def __init__(self, run: object) -> None:
         self.run = run
         self.state = _PENDING
-        self.outcome: Any = None  # the value, or the exception
+        self.outcome: Any = None  # the value, or the exception and its traceback
         self.event: anyio.Event | None = None  # created by the first joiner
         self.stop: Callable[[], object] | None = None  # stops the leader's call
         self.stopping = False  # set by cache_close(wait=False)
@@ -66,6 +70,11 @@ class Slot:
         self.outcome = outcome
         if self.event is not None:
             self.event.set()
+
+    def fail(self, error: BaseException) -> None:
+        # Every joiner raises the error again from the leader's traceback, as a
+        # Future does, so that each does not add its frames to the next one's.
+        self.settle(_FAILED, (error, error.__traceback__))
 
 
 def current_run() -> object:
@@ -86,6 +95,17 @@ def current_run() -> object:
             "an alru_cache function must be awaited in an asyncio or trio event loop"
         )
     return loop
+
+
+def _without_cancellation(
+    error: BaseException, cancelled: type[BaseException]
+) -> BaseException | None:
+    """Return *error* without its cancellations (a group keeps its other errors), or
+    None if it is nothing but cancellation (trio's nurseries group them)."""
+    if isinstance(error, BaseExceptionGroup):
+        group = cast("BaseExceptionGroup[BaseException]", error)  # its leaves are unknown
+        return group.split(cancelled)[1]
+    return None if isinstance(error, cancelled) else error
 
 
 _STOPPED: Final[Any] = object()
@@ -149,6 +169,7 @@ class Flights:
         "closed",
         "count_hit",
         "count_miss",
+        "detached",
         "fn",
         "hits",
         "lock",
@@ -161,6 +182,10 @@ class Flights:
         self.fn = fn
         self.store = store
         self.slots: dict[Hashable, Slot] = {}
+        # Computations invalidated or cleared while in flight: close() still stops
+        # them and they count as tasks until they end. Weak, as the computation of a
+        # loop that stopped never ends.
+        self.detached: weakref.WeakSet[Slot] = weakref.WeakSet()
         # Guards `slots` and the store's writes against other threads' runs; never
         # held across an await.
         self.lock = threading.Lock()
@@ -199,12 +224,14 @@ class Flights:
                 value = await self.fn(*args, **kwargs)
         except BaseException as exc:
             self._unregister(key, slot)
-            # A cancelled leader hands the work over; any other error is shared.
+            # A cancelled leader hands the work over; any other error is shared,
+            # without the leader's cancellation.
             cancelled = CancelledError if on_asyncio else sys.modules["trio"].Cancelled
-            if isinstance(exc, cancelled):
+            shared = _without_cancellation(exc, cancelled)
+            if shared is None:
                 slot.settle(_HANDED_OVER, None)
             else:
-                slot.settle(_FAILED, exc)
+                slot.fail(shared)
             raise
         return self._deliver(key, slot, value)
 
@@ -232,7 +259,8 @@ class Flights:
         if state == _DONE:
             return slot.outcome
         if state == _FAILED:
-            raise slot.outcome
+            error, traceback = slot.outcome
+            raise error.with_traceback(traceback)
         if state != _HANDED_OVER or self.closed:
             raise self.closed_error()
         return _TAKE_OVER
@@ -245,29 +273,57 @@ class Flights:
             raise self.closed_error()
         try:
             with self.lock:
-                if self.slots.get(key) is slot:
-                    del self.slots[key]
+                if self._release(key, slot):
                     self.store.put(key, value)
         except BaseException as exc:  # a user timer that raises: nobody may hang on it
-            slot.settle(_FAILED, exc)
+            slot.fail(exc)
             raise
         slot.settle(_DONE, value)
         return value
 
     def _unregister(self, key: Hashable, slot: Slot) -> None:
         with self.lock:
-            if self.slots.get(key) is slot:
-                del self.slots[key]
+            self._release(key, slot)
+
+    def _release(self, key: Hashable, slot: Slot) -> bool:
+        """Forget the ended computation *slot*, under the lock; return whether it was
+        still the computation of *key* (whose result may be stored)."""
+        if self.slots.get(key) is slot:
+            del self.slots[key]
+            return True
+        self.detached.discard(slot)
+        return False
+
+    def detach(self, key: Hashable) -> bool:
+        """Take the computation of *key* from under its key, under the lock; return
+        whether there was one."""
+        slot = self.slots.pop(key, None)
+        if slot is None:
+            return False
+        self.detached.add(slot)
+        return True
+
+    def detach_all(self) -> None:
+        """Take every computation from under its key, under the lock."""
+        self.detached.update(self.slots.values())
+        self.slots.clear()
+
+    def tasks(self) -> int:
+        """Return the number of computations in flight, detached ones included."""
+        with self.lock:
+            return len(self.slots) + len(self.detached)
 
     async def close(self, *, wait: bool) -> None:
         """Refuse new calls, stop (or with *wait*, await) this run's computations."""
         self.closed = True
         run = current_run()
         with self.lock:
-            own = [slot for slot in self.slots.values() if slot.run is run]
+            own = [slot for slot in (*self.slots.values(), *self.detached) if slot.run is run]
         if not wait:
             for slot in own:
-                if slot.state == _PENDING and slot.stop is not None:
+                # A slot already stopping was stopped by an earlier close(): on asyncio
+                # a second stop would be a second cancel, which the leader keeps.
+                if slot.state == _PENDING and not slot.stopping and slot.stop is not None:
                     slot.stopping = True
                     slot.stop()
         for slot in own:

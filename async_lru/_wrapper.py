@@ -201,7 +201,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         return CacheParameters(
             maxsize=self._store.maxsize,
             typed=self._typed,
-            tasks=len(self._flights.slots),
+            tasks=self._flights.tasks(),
             closed=self._flights.closed,
         )
 
@@ -211,7 +211,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         flights = self._flights
         with flights.lock:
             self._store.clear()
-            flights.slots.clear()
+            flights.detach_all()
             self._hits_cleared = _count_of(self._flights.hits)
             self._misses_cleared = _count_of(self._flights.misses)
 
@@ -223,7 +223,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         flights = self._flights
         with flights.lock:
             stored = self._store.discard(key)
-            in_flight = flights.slots.pop(key, None) is not None
+            in_flight = flights.detach(key)
         return stored or in_flight
 
     def cache_contains(self, /, *args: _P.args, **kwargs: _P.kwargs) -> bool:

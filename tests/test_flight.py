@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from types import FrameType
 
 import anyio
@@ -105,6 +106,35 @@ async def test_exception_is_shared_with_every_joiner() -> None:
     info = failing.cache_info()
     assert (info.hits, info.misses, info.currsize) == (3, 1, 0)
     assert failing.cache_parameters()["tasks"] == 0
+
+
+async def test_each_caller_of_a_failure_sees_only_its_own_frames_and_the_leaders() -> None:
+    """A failure shared by many callers is raised to each from the leader's
+    traceback: no caller's traceback gathers the frames of the callers before it."""
+    release = anyio.Event()
+    tracebacks: list[list[str]] = []
+
+    @alru_cache
+    async def failing(x: int) -> int:
+        await release.wait()
+        raise Boom(x)
+
+    async def call() -> None:
+        try:
+            await failing(1)
+        except Boom as exc:
+            tracebacks.append([entry.name for entry in traceback.extract_tb(exc.__traceback__)])
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(call)
+            await anyio.wait_all_tasks_blocked()
+            release.set()
+    assert len(tracebacks) == 5
+    for names in tracebacks:
+        assert names.count("call") == 1
+        assert names[-1] == "failing"
 
 
 async def test_exception_is_not_cached() -> None:
@@ -451,9 +481,10 @@ async def test_invalidate_in_flight_delivers_but_does_not_store() -> None:
             await anyio.wait_all_tasks_blocked()
             assert slow.cache_invalidate(1)
             assert not slow.cache_contains(1)
-            assert slow.cache_parameters()["tasks"] == 0
+            assert slow.cache_parameters()["tasks"] == 1  # still running, as in async-lru
             release.set()
     assert results == [5, 5]
+    assert slow.cache_parameters()["tasks"] == 0
     assert not slow.cache_contains(1)
     assert slow.cache_info().currsize == 0
     await slow(1)
@@ -519,9 +550,10 @@ async def test_clear_in_flight_delivers_but_does_not_store() -> None:
             await anyio.wait_all_tasks_blocked()
             slow.cache_clear()
             assert not slow.cache_contains(1)
-            assert slow.cache_parameters()["tasks"] == 0
+            assert slow.cache_parameters()["tasks"] == 1  # still running, as in async-lru
             release.set()
     assert results == [5, 5]
+    assert slow.cache_parameters()["tasks"] == 0
     assert not slow.cache_contains(1)
     assert slow.cache_info() == (0, 0, 128, 0)
     await slow(1)
@@ -690,6 +722,72 @@ async def test_close_twice_is_a_no_op() -> None:
     assert echo.cache_info() == before
     assert echo.cache_parameters()["closed"] is True
     assert echo.cache_contains(1)
+
+
+async def test_concurrent_closes_give_the_caller_cache_closed_error() -> None:
+    """Two cache_close() calls at once stop a computation once: its caller gets
+    CacheClosedError, not a cancellation left over by the second close."""
+    outcomes: list[type[BaseException]] = []
+
+    @alru_cache
+    async def slow(x: int) -> int:
+        await anyio.sleep_forever()
+        return x
+
+    async def call() -> None:
+        try:
+            await slow(1)
+        except BaseException as exc:
+            outcomes.append(type(exc))
+            if not isinstance(exc, CacheClosedError):
+                raise
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            await anyio.wait_all_tasks_blocked()
+            async with anyio.create_task_group() as closers:
+                closers.start_soon(slow.cache_close)
+                closers.start_soon(slow.cache_close)
+    assert outcomes == [CacheClosedError]
+    assert slow.cache_parameters()["tasks"] == 0
+
+
+@pytest.mark.parametrize("removal", ["invalidate", "clear"])
+async def test_close_stops_a_computation_removed_while_in_flight(removal: str) -> None:
+    """A computation invalidated or cleared while in flight still runs, counts as a
+    task, and cache_close() stops it: its caller gets CacheClosedError and close
+    returns once it has unwound."""
+    finalised: list[int] = []
+    errors: list[CacheClosedError] = []
+
+    @alru_cache
+    async def slow(x: int) -> int:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            finalised.append(x)
+        return x
+
+    async def call() -> None:
+        try:
+            await slow(1)
+        except CacheClosedError as exc:
+            errors.append(exc)
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            await anyio.wait_all_tasks_blocked()
+            if removal == "invalidate":
+                assert slow.cache_invalidate(1)
+            else:
+                slow.cache_clear()
+            assert slow.cache_parameters()["tasks"] == 1
+            await slow.cache_close()
+            assert finalised == [1]
+    assert len(errors) == 1
+    assert slow.cache_parameters()["tasks"] == 0
 
 
 async def test_timer_error_while_storing_reaches_every_caller() -> None:

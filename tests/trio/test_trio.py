@@ -4,6 +4,7 @@ nursery, runs of trio and asyncio in turn, and trio's guest mode over asyncio.""
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import outcome
 import trio
@@ -11,6 +12,9 @@ import trio.lowlevel
 import trio.testing
 
 from async_lru import CacheClosedError, alru_cache
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 # Every test that waits on tasks is bounded, so a hang fails instead of blocking.
 TIMEOUT = 10
@@ -120,6 +124,88 @@ async def test_cancel_scope_of_the_leader_hands_over_to_a_joiner() -> None:
     assert leader_results == []
     assert results == [2, 2, 2]
     assert fetch.cache_info() == (3, 1, 128, 1)
+
+
+async def test_leader_cancelled_inside_its_own_nursery_hands_over_to_a_joiner() -> None:
+    """A leader cancelled while its function runs a nursery of its own, which wraps
+    trio.Cancelled in an exception group, still hands the run over to its joiner."""
+    release = trio.Event()
+    runs: list[int] = []
+    results: list[int] = []
+    leader_scope = trio.CancelScope()
+
+    @alru_cache
+    async def fetch(x: int) -> int:
+        runs.append(x)
+        async with trio.open_nursery() as inner:
+            inner.start_soon(release.wait)
+        return len(runs)
+
+    async def leader() -> None:
+        with leader_scope:
+            await fetch(1)
+
+    async def joiner() -> None:
+        results.append(await fetch(1))
+
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(leader)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(joiner)
+            await trio.testing.wait_all_tasks_blocked()
+            leader_scope.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            assert runs == [1, 1]
+            release.set()
+    assert leader_scope.cancelled_caught
+    assert results == [2]
+    assert fetch.cache_parameters()["tasks"] == 0
+
+
+async def test_joiners_get_the_errors_of_a_cancelled_nursery_without_its_cancellation() -> None:
+    """When a cancelled leader's nursery fails with an error beside trio.Cancelled, its
+    joiners get that error in a group of their own, with no trio.Cancelled in it."""
+    leader_scope = trio.CancelScope()
+    groups: list[BaseExceptionGroup[BaseException]] = []
+
+    async def child() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            raise Boom(1)
+
+    @alru_cache
+    async def fetch(x: int) -> int:
+        async with trio.open_nursery() as inner:
+            inner.start_soon(child)
+            await trio.sleep_forever()
+        return x
+
+    async def leader() -> None:
+        with leader_scope:
+            try:
+                await fetch(1)
+            except BaseExceptionGroup:
+                pass
+
+    async def joiner() -> None:
+        try:
+            await fetch(1)
+        except BaseExceptionGroup as group:
+            groups.append(group)
+
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(leader)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(joiner)
+            await trio.testing.wait_all_tasks_blocked()
+            leader_scope.cancel()
+    [group] = groups
+    assert group.subgroup(trio.Cancelled) is None
+    assert group.subgroup(Boom) is not None
+    assert fetch.cache_parameters()["tasks"] == 0
 
 
 async def test_cancel_scope_of_a_joiner_affects_only_that_joiner() -> None:
