@@ -27,7 +27,7 @@ import anyio
 if sys.version_info < (3, 11):  # the backport, which anyio requires below 3.11
     from exceptiongroup import BaseExceptionGroup
 
-from ._store import Store
+from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
 
 
 @final
@@ -216,6 +216,10 @@ class Flights:
                 outcome = self._joined(slot)
                 if outcome is not _TAKE_OVER:
                     return outcome
+                with self.lock:  # a joiner that took over first may have stored already
+                    stored = self.store.get(key)
+                if stored is not _MISSING:
+                    return stored
                 slot, leading = self._enter(key, run)
         on_asyncio = isinstance(run, AbstractEventLoop)
         value = _STOPPED  # unless the call returns: the block absorbed close's stop

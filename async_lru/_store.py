@@ -145,10 +145,23 @@ class Store:
 
     def contains(self, key: Hashable) -> bool:
         """Return True if *key* has a stored, unexpired result."""
-        found = self.entries.get(key, _MISSING)
+        return self._live(key) is not _MISSING
+
+    def get(self, key: Hashable) -> Any:
+        """Return the stored, unexpired result for *key*, now the most recently used,
+        or _MISSING. (The hit path does the same inline.)"""
+        found = self._live(key)
         if found is _MISSING:
-            return False
-        return self.ttl is None or self.timer() < found
+            return _MISSING
+        self.entries.move_to_end(key)
+        return found if self.ttl is None else found.value
+
+    def _live(self, key: Hashable) -> Any:
+        """Return the entry for *key* unless it has expired, else _MISSING."""
+        found = self.entries.get(key, _MISSING)
+        if found is not _MISSING and self.ttl is not None and self.timer() >= found:
+            return _MISSING
+        return found
 
     def discard(self, key: Hashable) -> bool:
         """Remove the entry for *key*; return True if it was stored and unexpired."""

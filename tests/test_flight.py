@@ -232,6 +232,44 @@ async def test_leader_cancel_hands_over_to_joiner() -> None:
     assert slow.cache_parameters()["tasks"] == 0
 
 
+@pytest.mark.parametrize("ttl", [None, 60.0])
+async def test_joiners_share_what_the_joiner_taking_over_stored_without_suspending(
+    ttl: float | None,
+) -> None:
+    """When the joiner that takes over from a cancelled leader stores its result before
+    the others wake, they get that result instead of each running the function."""
+    runs: list[int] = []
+    results: list[int] = []
+    leader_scope = anyio.CancelScope()
+
+    @alru_cache(ttl=ttl)
+    async def first_run_slow(x: int) -> int:
+        runs.append(x)
+        if len(runs) == 1:
+            await anyio.sleep_forever()
+        return len(runs)
+
+    async def leader() -> None:
+        with leader_scope:
+            await first_run_slow(1)
+
+    async def joiner() -> None:
+        results.append(await first_run_slow(1))
+
+    with anyio.fail_after(TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(leader)
+            await anyio.wait_all_tasks_blocked()
+            for _ in range(3):
+                tg.start_soon(joiner)
+            await anyio.wait_all_tasks_blocked()
+            leader_scope.cancel()
+    assert runs == [1, 1]
+    assert results == [2, 2, 2]
+    info = first_run_slow.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (3, 1, 1)
+
+
 async def test_joiner_of_cancelled_leader_gets_closed_error_once_closed() -> None:
     """A joiner that would take over from a cancelled leader after cache_close() gets
     CacheClosedError, as a new call would, and the function is not run again."""
