@@ -4,6 +4,6 @@ from ._flight import CacheClosedError as CacheClosedError
 from ._wrapper import AlruCacheLoopResetWarning as AlruCacheLoopResetWarning
 from ._wrapper import alru_cache as alru_cache
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = ("AlruCacheLoopResetWarning", "CacheClosedError", "__version__", "alru_cache")

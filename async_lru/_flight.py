@@ -1,9 +1,10 @@
-"""In-flight computations: one leader runs the function, joiners wait for it.
+"""In-flight computations: one per key per event loop run, and the miss path.
 
-No task is ever spawned. The first caller of a key (the leader) runs the function
-in its own task; equal calls from the same event loop run (the joiners) wait on an
-anyio Event that the slot creates only once someone joins. If the leader is
-cancelled, the joiners wake up and one of them runs the function again.
+The first call of a key starts the computation in a runner task of its own (see
+``_runner``); every caller, the first included, then waits for its outcome on an
+anyio Event that the flight creates only once somebody has to wait. A caller's
+cancellation affects that caller only; the last waiting caller's cancellation
+cancels the computation and waits for it to unwind.
 """
 
 from __future__ import annotations
@@ -11,14 +12,8 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from asyncio import (  # _get_running_loop: the cheap no-raise check, used deliberately
-    AbstractEventLoop,
-    CancelledError,
-    _get_running_loop,  # pyright: ignore[reportPrivateUsage]
-    current_task,
-)
-from collections.abc import Awaitable, Callable, Hashable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import ContextVar
 from itertools import count
 from typing import Any, Final, cast, final
 
@@ -27,7 +22,8 @@ import anyio
 if sys.version_info < (3, 11):  # the backport, which anyio requires below 3.11
     from exceptiongroup import BaseExceptionGroup
 
-from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
+from ._runner import Backend, Event, Scope, current_run
+from ._store import Store
 
 
 @final
@@ -36,34 +32,76 @@ class CacheClosedError(RuntimeError, anyio.ClosedResourceError):
     calls whose computation it stopped."""
 
 
-# Slot states
+# Flight states
 _PENDING: Final = 0
 _DONE: Final = 1
 _FAILED: Final = 2
-_HANDED_OVER: Final = 3  # the leader was cancelled: a joiner runs the function again
-_CLOSED: Final = 4  # cache_close() stopped the computation
+_STOPPED: Final = 3  # cancelled by the cache: closed, or left by its last caller
+
+# Why the cache stopped a computation
+_CLOSE: Final = 1
+_ABANDON: Final = 2
+
+_NO_VALUE: Final[Any] = object()  # the function did not return: the scope absorbed a stop
 
 
 @final
-class Slot:
-    """One in-flight computation, joinable from the event loop run that owns it."""
+class Flight:
+    """One computation in flight, joinable from the event loop run that owns it."""
 
-    __slots__ = ("__weakref__", "event", "outcome", "run", "state", "stop", "stopping")
+    __slots__ = (
+        "__weakref__",
+        "backend",
+        "blocked_on",
+        "event",
+        "flights",
+        "key",
+        "outcome",
+        "run",
+        "scope",
+        "state",
+        "stop_reason",
+        "task",
+        "waiters",
+    )
 
-    def __init__(self, run: object) -> None:
+    def __init__(self, flights: Flights, key: Hashable, run: object, backend: Backend) -> None:
+        self.flights = flights
+        self.key = key
         self.run = run
+        self.backend = backend
         self.state = _PENDING
         self.outcome: Any = None  # the value, or the exception and its traceback
-        self.event: anyio.Event | None = None  # created by the first joiner
-        self.stop: Callable[[], object] | None = None  # stops the leader's call
-        self.stopping = False  # set by cache_close(wait=False)
+        self.event: Event | None = None  # created once somebody has to wait
+        self.waiters = 0  # callers waiting now
+        self.scope: Scope | None = None  # entered by the runner
+        self.stop_reason = 0  # _CLOSE or _ABANDON once the cache stops it
+        self.task: object = None  # the runner, kept alive as the loop keeps it weakly
+        self.blocked_on: list[Flight] | None = None  # flights its function waits for
 
-    async def settled(self) -> None:
-        """Wait, in the slot's own run, until the computation has an outcome."""
+    def live(self) -> bool:
+        """Return False if the run that owns this flight has ended without it."""
+        return self.state == _PENDING and not self.backend.is_over(self.run)
+
+    def runs_here(self, backend: Backend) -> bool:
+        """Return True if the current task is this computation's runner."""
+        # No task yet: the runner is in its eager first step, inside start().
+        return self.state == _PENDING and self.task in (None, backend.current_task())
+
+    def runner_ended(self, task: object) -> None:
+        """Settle the flight if its runner ended without running: an asyncio Task
+        cancelled before its first step never enters the runner's coroutine."""
         if self.state == _PENDING:
-            if self.event is None:
-                self.event = anyio.Event()
-            await self.event.wait()
+            self.flights.end(self, _NO_VALUE, self.backend.cancelled())
+
+    def stop(self, reason: int) -> None:
+        """Cancel the computation through its scope, for *reason*."""
+        if self.state != _PENDING or self.stop_reason:
+            return
+        self.stop_reason = reason
+        if self.scope is not None:
+            self.scope.cancel()
+        # else the runner has not started yet, and will not call the function
 
     def settle(self, state: int, outcome: Any) -> None:
         self.state = state
@@ -71,30 +109,31 @@ class Slot:
         if self.event is not None:
             self.event.set()
 
-    def fail(self, error: BaseException) -> None:
-        # Every joiner raises the error again from the leader's traceback, as a
-        # Future does, so that each does not add its frames to the next one's.
-        self.settle(_FAILED, (error, error.__traceback__))
+    async def finished(self) -> None:
+        """Wait, in the flight's own run, until the computation has ended."""
+        if self.state == _PENDING:
+            if self.event is None:
+                self.event = self.backend.new_event()
+            await self.event.wait()
+
+    def result(self) -> Any:
+        """Return what a caller of the ended computation gets, or raise it."""
+        state = self.state
+        if state == _DONE:
+            return self.outcome
+        if state == _FAILED:
+            error, traceback = self.outcome
+            # From the function's own traceback, as a Future does, so that each
+            # caller does not add its frames to the next one's.
+            raise error.with_traceback(traceback)
+        raise self.flights.closed_error()
 
 
-def current_run() -> object:
-    """Return an object that identifies the event loop run executing the caller.
-
-    Cheaper than ``anyio.lowlevel.current_token()``. Trio is asked first: in its
-    guest mode an asyncio loop runs in the same thread, and only trio's own marker
-    tells which of the two is executing now.
-    """
-    sniffio = sys.modules.get("sniffio")
-    if sniffio is not None and sniffio.thread_local.name == "trio":
-        # trio is imported by then; sys.modules is cheaper than an import statement
-        token: object = sys.modules["trio"].lowlevel.current_trio_token()
-        return token
-    loop = _get_running_loop()
-    if loop is None:
-        raise RuntimeError(
-            "an alru_cache function must be awaited in an asyncio or trio event loop"
-        )
-    return loop
+# The computation whose runner set it. Tasks that the function starts inherit it,
+# so a call checks that it is made in the runner itself (Flight.runs_here) before
+# taking a wait for that computation's own: a task the function starts may well be
+# one that it never waits for.
+_computing: ContextVar[Flight | None] = ContextVar("alru_cache_computing", default=None)
 
 
 def _without_cancellation(
@@ -108,62 +147,45 @@ def _without_cancellation(
     return None if isinstance(error, cancelled) else error
 
 
-_STOPPED: Final[Any] = object()
-_TAKE_OVER: Final[Any] = object()  # a joiner's leader was cancelled: lead instead
-
-# Task.uncancel() (Python 3.11+) tells close's cancel request from any other.
-_UNCANCEL: Final = sys.version_info >= (3, 11)
-
-
-@final
-class _TaskStop:
-    """A block in which ``slot.stop()`` cancels the leader's own task (asyncio, 3.11+).
-
-    On leaving it after close() asked for a stop, the request is withdrawn and the
-    cancellation it caused absorbed, unless another one is pending: the caller's own
-    cancellation always goes through. A cancel scope would cost thousands of
-    nanoseconds per miss; the task's own cancel and uncancel, as anyio uses them, cost
-    nearly nothing.
-    """
-
-    __slots__ = ("slot", "task")
-
-    task: Any  # an asyncio.Task; typed loosely as uncancel() is new in 3.11
-
-    def __init__(self, slot: Slot) -> None:
-        task = current_task()
-        assert task is not None
-        self.slot = slot
-        self.task = task
-        slot.stop = task.cancel
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> bool:
-        if not self.slot.stopping:
-            return False
-        remaining: int = self.task.uncancel()
-        return remaining == 0 and exc_type is not None and issubclass(exc_type, CancelledError)
+def _forget_ended_runs(runs: dict[object, Flight]) -> int:
+    """Remove from *runs* the flights of runs that ended (their loop was closed
+    with the computation pending); return how many are left."""
+    for run, flight in list(runs.items()):
+        if not flight.live():
+            del runs[run]
+    return len(runs)
 
 
-def _stoppable(slot: Slot, on_asyncio: bool) -> AbstractContextManager[Any]:
-    """Return the block in which the leader calls the function, ``slot.stop()``
-    stopping the call; the block absorbs the cancellation that stop causes."""
-    if on_asyncio and _UNCANCEL:
-        return _TaskStop(slot)
-    # A cancel scope: trio's own, or anyio's on Python 3.10, whose tasks cannot
-    # tell close's cancellation from their own.
-    scope = anyio.CancelScope() if on_asyncio else sys.modules["trio"].CancelScope()
-    slot.stop = scope.cancel
-    return scope
+def _nothing() -> None:
+    pass
+
+
+def _name(fn: object) -> str:
+    """Return how error messages name the cached function *fn*."""
+    name = getattr(fn, "__qualname__", None)
+    return repr(fn) if name is None else f"{name}()"
+
+
+def _waits_for(flight: Flight, target: Flight) -> list[Flight] | None:
+    """Return the chain of flights from *flight* to *target* along what each one's
+    function waits for, or None if *flight* does not wait for *target*."""
+    chains = [[flight]]
+    seen: set[int] = set()
+    while chains:
+        chain = chains.pop()
+        last = chain[-1]
+        if last is target:
+            return chain
+        if id(last) in seen:
+            continue
+        seen.add(id(last))
+        chains.extend([*chain, blocked] for blocked in last.blocked_on or ())
+    return None
 
 
 @final
 class Flights:
-    """The in-flight computations of one cache, by key, and the miss path."""
+    """The in-flight computations of one cache, by key and run, and the miss path."""
 
     __slots__ = (
         "closed",
@@ -174,6 +196,7 @@ class Flights:
         "hits",
         "lock",
         "misses",
+        "refuse_hits",
         "slots",
         "store",
     )
@@ -181,13 +204,14 @@ class Flights:
     def __init__(self, fn: Callable[..., Awaitable[Any]], store: Store) -> None:
         self.fn = fn
         self.store = store
-        self.slots: dict[Hashable, Slot] = {}
-        # Computations invalidated or cleared while in flight: close() still stops
-        # them and they count as tasks until they end. Weak, as the computation of a
-        # loop that stopped never ends.
-        self.detached: weakref.WeakSet[Slot] = weakref.WeakSet()
-        # Guards `slots` and the store's writes against other threads' runs; never
-        # held across an await.
+        # key -> run -> its flight: at most one per key per run
+        self.slots: dict[Hashable, dict[object, Flight]] = {}
+        # Computations invalidated, cleared or left by their callers while running:
+        # close() still stops them and they count as tasks until they end. Weak, as
+        # the computation of a loop that was closed never ends.
+        self.detached: weakref.WeakSet[Flight] = weakref.WeakSet()
+        # Guards `slots`, `detached` and the store's writes against other threads'
+        # runs; never held across an await, nor while a runner starts.
         self.lock = threading.Lock()
         # Exact without a lock: count.__next__ is one atomic call under the GIL.
         self.hits = count()
@@ -195,140 +219,256 @@ class Flights:
         self.count_hit = self.hits.__next__
         self.count_miss = self.misses.__next__
         self.closed = False
-
-    async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Handle a call whose result is not stored: lead a computation or join one.
-
-        The leader's call is made here rather than in a coroutine of its own, and the
-        rest is left to plain methods, so that a recursive cached function takes as
-        few frames per level as it can.
-        """
-        if self.closed:
-            raise self.closed_error()
-        run = current_run()
-        slot, leading = self._enter(key, run)
-        if leading:
-            self.count_miss()
-        else:
-            self.count_hit()  # a joiner that takes over stays counted as this hit
-            while not leading:
-                await slot.settled()
-                outcome = self._joined(slot)
-                if outcome is not _TAKE_OVER:
-                    return outcome
-                with self.lock:  # a joiner that took over first may have stored already
-                    stored = self.store.get(key)
-                if stored is not _MISSING:
-                    return stored
-                slot, leading = self._enter(key, run)
-        on_asyncio = isinstance(run, AbstractEventLoop)
-        value = _STOPPED  # unless the call returns: the block absorbed close's stop
-        try:
-            with _stoppable(slot, on_asyncio):
-                value = await self.fn(*args, **kwargs)
-        except BaseException as exc:
-            self._unregister(key, slot)
-            # A cancelled leader hands the work over; any other error is shared,
-            # without the leader's cancellation.
-            cancelled = CancelledError if on_asyncio else sys.modules["trio"].Cancelled
-            shared = _without_cancellation(exc, cancelled)
-            if shared is None:
-                slot.settle(_HANDED_OVER, None)
-            else:
-                slot.fail(shared)
-            raise
-        return self._deliver(key, slot, value)
+        # Set by the wrapper: makes its hits raise CacheClosedError.
+        self.refuse_hits: Callable[[], None] = _nothing
 
     def closed_error(self) -> CacheClosedError:
         """Return the error for a call that the closed cache refuses."""
         return CacheClosedError(f"alru_cache is closed for {self.fn!r}")
 
-    def _enter(self, key: Hashable, run: object) -> tuple[Slot, bool]:
-        """Return the slot of *key* to join, or a new one to lead, and whether to lead."""
+    async def miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Handle a call whose result is not stored: start a computation or join the
+        one of this run, and wait for its outcome."""
+        if self.closed:
+            raise self.closed_error()
+        run, backend = current_run()
+        flight, leading = self._enter(key, run, backend)
+        if leading:
+            self.count_miss()
+        else:
+            self.count_hit()
+        computing = _computing.get()
+        blocked_on = None
+        if computing is not None and computing.runs_here(backend):
+            # Recorded before an eager start, whose first step may already look.
+            blocked_on = self._block(computing, flight)
+        try:
+            if leading:
+                task = backend.start(run, self._compute, flight, args, kwargs)
+                if flight.state != _PENDING:  # an eager start that returned at once
+                    return flight.result()
+                flight.task = task
+                if flight.scope is None:  # not started yet
+                    backend.watch(task, flight.runner_ended)
+            # Every caller waits here, the first included; the last one to be
+            # cancelled stops the computation.
+            flight.waiters += 1
+            try:
+                event = flight.event
+                if event is None:
+                    event = flight.event = backend.new_event()
+                await event.wait()
+            except BaseException as exc:
+                flight.waiters -= 1
+                if flight.waiters == 0 and flight.state == _PENDING:
+                    await self._abandon(flight, exc)
+                raise
+            flight.waiters -= 1
+            return flight.result()
+        finally:
+            if blocked_on is not None:
+                blocked_on.remove(flight)
+
+    def _enter(self, key: Hashable, run: object, backend: Backend) -> tuple[Flight, bool]:
+        """Return this run's flight of *key*, or a new one, and whether it is new."""
         store = self.store
         with self.lock:
             if store.ttl is not None:
                 store.drop_expired(key, store.timer())
-            slot = self.slots.get(key)
-            if slot is not None and slot.run is run:
-                return slot, False
-            # A slot of another run is never awaited: it is replaced, and its leader,
-            # no longer registered, delivers to its own joiners only.
-            slot = self.slots[key] = Slot(run)
-            return slot, True
+            runs = self.slots.get(key)
+            flight = None if runs is None else runs.get(run)
+            if flight is not None:
+                return flight, False
+            flight = Flight(self, key, run, backend)
+            if runs is None:
+                self.slots[key] = {run: flight}
+            else:
+                _forget_ended_runs(runs)
+                runs[run] = flight
+            return flight, True
 
-    def _joined(self, slot: Slot) -> Any:
-        """Return what a joiner of the settled *slot* gets, or _TAKE_OVER."""
-        state = slot.state
-        if state == _DONE:
-            return slot.outcome
-        if state == _FAILED:
-            error, traceback = slot.outcome
-            raise error.with_traceback(traceback)
-        if state != _HANDED_OVER or self.closed:
-            raise self.closed_error()
-        return _TAKE_OVER
+    def _block(self, computing: Flight, flight: Flight) -> list[Flight]:
+        """Record that the computation *computing* waits for *flight*, unless *flight*
+        waits for it; return the list to remove *flight* from when the wait ends."""
+        self._refuse_self_wait(computing, flight)
+        blocked_on = computing.blocked_on
+        if blocked_on is None:
+            blocked_on = computing.blocked_on = []
+        blocked_on.append(flight)
+        return blocked_on
 
-    def _deliver(self, key: Hashable, slot: Slot, value: Any) -> Any:
-        """Store and share the leader's *value*, unless close() stopped the call."""
-        if value is _STOPPED or slot.stopping:
-            self._unregister(key, slot)
-            slot.settle(_CLOSED, None)
-            raise self.closed_error()
+    async def _abandon(self, flight: Flight, exc: BaseException) -> None:
+        """Stop *flight*, whose last caller is leaving with *exc*, and unless that
+        caller's coroutine is being closed, wait for the computation to unwind;
+        raise what the function raised while unwinding, if anything."""
+        if isinstance(exc, GeneratorExit) and flight.backend.is_over(flight.run):
+            return  # the run is gone: its runner will never resume
+        with self.lock:
+            self._release(flight)
+            self.detached.add(flight)  # a task until it has unwound
+        flight.stop(_ABANDON)
+        if not isinstance(exc, GeneratorExit):  # a closing coroutine cannot await
+            assert flight.event is not None  # the caller waited on it
+            await flight.backend.wait_unwound(flight.event)
+            if flight.state == _STOPPED and flight.outcome is not None:
+                error, traceback = flight.outcome
+                raise error.with_traceback(traceback)  # in the context of *exc*
+
+    def _refuse_self_wait(self, computing: Flight, flight: Flight) -> None:
+        """Raise RuntimeError if the computation *computing* would wait for *flight*
+        while *flight* waits for it."""
+        chain = _waits_for(flight, computing)
+        if chain is None:
+            return
+        if len(chain) == 1:
+            raise RuntimeError(
+                f"alru_cache function {_name(self.fn)} called itself with the same"
+                " arguments while computing them: it would wait for itself"
+            )
+        through = ", which waits for ".join(_name(each.flights.fn) for each in chain)
+        raise RuntimeError(
+            f"alru_cache function {_name(computing.flights.fn)} would wait for itself:"
+            f" it waits for {through}"
+        )
+
+    async def _compute(self, flight: Flight, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """The runner: call the function in a cancel scope that only the cache
+        cancels, and settle the flight with its outcome. Never raises."""
+        _computing.set(flight)  # in the runner's own copy of the caller's context
+        value = _NO_VALUE
+        if not flight.stop_reason:  # else stopped before it started
+            scope = flight.scope = flight.backend.new_scope()
+            try:
+                with scope:
+                    value = await self.fn(*args, **kwargs)
+            except BaseException as exc:  # every outcome goes to the callers
+                self.end(flight, value, exc)
+                return
+        self.end(flight, value, None)
+
+    def end(self, flight: Flight, value: Any, error: BaseException | None) -> None:
+        """Settle *flight* with the function's *value* or *error*, storing the value
+        if the computation is still that of its key."""
+        task = flight.task
+        if task is not None:
+            # No cycle through the runner's context, and no callback left to keep
+            # the flight and its outcome alive once its callers have them.
+            flight.task = None
+            flight.backend.unwatch(task, flight.runner_ended)
+        if isinstance(error, GeneratorExit) and flight.backend.is_over(flight.run):
+            # The runner of a closed loop is being collected: no caller is left,
+            # and no lock may be taken here, where any allocation may have led.
+            flight.state = _STOPPED
+            return
         try:
             with self.lock:
-                if self._release(key, slot):
-                    self.store.put(key, value)
-        except BaseException as exc:  # a user timer that raises: nobody may hang on it
-            slot.fail(exc)
-            raise
-        slot.settle(_DONE, value)
-        return value
+                current = self._release(flight)
+                if current and not flight.stop_reason and error is None:
+                    self.store.put(flight.key, value)
+        except BaseException as exc:  # a timer that raises: nobody may hang
+            error = exc
+        if flight.stop_reason:
+            # An error raised while it unwound (a finally that fails) is what the
+            # last caller, who waits for the unwinding, raises instead of its
+            # cancellation, as it would had it run the function itself.
+            unwound = (
+                None if error is None else _without_cancellation(error, flight.backend.cancelled)
+            )
+            flight.settle(_STOPPED, None if unwound is None else (unwound, unwound.__traceback__))
+        elif error is None:
+            flight.settle(_DONE, value)
+        else:
+            shared = _without_cancellation(error, flight.backend.cancelled)
+            if shared is None or isinstance(error, GeneratorExit):
+                # Nobody cancelled it: the function's own failure, which must not
+                # reach its callers as a cancellation of theirs.
+                shared = RuntimeError(
+                    f"alru_cache function {_name(self.fn)} ended with"
+                    f" {type(error).__name__}, although neither its callers nor the"
+                    " cache cancelled it"
+                )
+                shared.__cause__ = error
+            flight.settle(_FAILED, (shared, shared.__traceback__))
 
-    def _unregister(self, key: Hashable, slot: Slot) -> None:
-        with self.lock:
-            self._release(key, slot)
-
-    def _release(self, key: Hashable, slot: Slot) -> bool:
-        """Forget the ended computation *slot*, under the lock; return whether it was
-        still the computation of *key* (whose result may be stored)."""
-        if self.slots.get(key) is slot:
-            del self.slots[key]
+    def _release(self, flight: Flight) -> bool:
+        """Forget the ended computation *flight*, under the lock; return whether it
+        was still the computation of its key (whose result may be stored)."""
+        runs = self.slots.get(flight.key)
+        if runs is not None and runs.get(flight.run) is flight:
+            del runs[flight.run]
+            if not runs:
+                del self.slots[flight.key]
             return True
-        self.detached.discard(slot)
+        self.detached.discard(flight)
         return False
 
     def detach(self, key: Hashable) -> bool:
-        """Take the computation of *key* from under its key, under the lock; return
+        """Take the computations of *key* from under it, under the lock; return
         whether there was one."""
-        slot = self.slots.pop(key, None)
-        if slot is None:
+        runs = self.slots.pop(key, None)
+        if runs is None:
             return False
-        self.detached.add(slot)
-        return True
+        self.detached.update(runs.values())
+        return any(flight.live() for flight in runs.values())
 
     def detach_all(self) -> None:
         """Take every computation from under its key, under the lock."""
-        self.detached.update(self.slots.values())
+        for runs in self.slots.values():
+            self.detached.update(runs.values())
         self.slots.clear()
 
-    def tasks(self) -> int:
-        """Return the number of computations in flight, detached ones included."""
+    def _registered(self) -> Iterator[Flight]:
+        for runs in self.slots.values():
+            yield from runs.values()
+
+    def in_flight(self) -> int:
+        """Return the number of computations under a key, in live runs, under the
+        lock; forget those of runs that ended."""
+        for key, runs in list(self.slots.items()):
+            if not _forget_ended_runs(runs):
+                del self.slots[key]
+        return sum(len(runs) for runs in self.slots.values())
+
+    def in_flight_for(self, key: Hashable) -> bool:
+        """Return True if *key* has a computation in a live run."""
         with self.lock:
-            return len(self.slots) + len(self.detached)
+            runs = self.slots.get(key)
+            flights = () if runs is None else tuple(runs.values())
+        return any(flight.live() for flight in flights)
+
+    def tasks(self) -> int:
+        """Return the number of computations in flight in live runs, detached ones
+        included."""
+        with self.lock:
+            flights = [*self._registered(), *self.detached]
+        return sum(flight.live() for flight in flights)
 
     async def close(self, *, wait: bool) -> None:
-        """Refuse new calls, stop (or with *wait*, await) this run's computations."""
-        self.closed = True
-        run = current_run()
+        """Refuse new calls, stop (or with *wait*, await) this run's computations.
+
+        Raises RuntimeError, and closes nothing, if it would wait for the
+        computation that calls it.
+        """
+        run, backend = current_run()
         with self.lock:
-            own = [slot for slot in (*self.slots.values(), *self.detached) if slot.run is run]
+            own = [flight for flight in (*self._registered(), *self.detached) if flight.run is run]
+        computing = _computing.get()
+        if computing is not None and computing.runs_here(backend):
+            # The computations that wait for the one calling close(): their stop
+            # reaches them once it goes on (or, with *wait*, never).
+            waiting = [flight for flight in own if _waits_for(flight, computing) is not None]
+            if wait and waiting:
+                raise RuntimeError(
+                    f"cache_close(wait=True) of {_name(self.fn)}, called while computing"
+                    f" {_name(computing.flights.fn)}, would wait for itself"
+                )
+        else:
+            waiting = []
+        self.closed = True
+        self.refuse_hits()
         if not wait:
-            for slot in own:
-                # A slot already stopping was stopped by an earlier close(): on asyncio
-                # a second stop would be a second cancel, which the leader keeps.
-                if slot.state == _PENDING and not slot.stopping and slot.stop is not None:
-                    slot.stopping = True
-                    slot.stop()
-        for slot in own:
-            await slot.settled()
+            for flight in own:
+                flight.stop(_CLOSE)
+        for flight in own:
+            if flight not in waiting:
+                await flight.finished()

@@ -9,31 +9,89 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from heapq import heapify, heappop, heappush
 from typing import Any, Final, final
 
 # How many expired entries one store reclaims at most: enough to outpace the one
 # entry it adds, small enough that no store pays for a sweep.
 _RECLAIM_BUDGET: Final = 3
 
-# Removed entries the deadline heap may hold beyond twice the stored ones before it
-# is rebuilt without them; the slack keeps small caches from rebuilding often.
-_HEAP_SLACK: Final = 16
-
 
 @final
 class Timed(float):
     """A stored result that is its own deadline.
 
-    Subclassing float keeps the deadline, the value and the key in one 56-byte
-    object where a (value, deadline) tuple and its float would take 80, and lets
-    the deadline heap compare entries as plain floats.
+    Subclassing float keeps the deadline, the value, the key and the position in the
+    deadline heap in one 64-byte object where a (value, deadline) tuple and its float
+    would take 80, and lets the heap compare entries as plain floats.
     """
 
-    __slots__ = ("key", "value")
+    __slots__ = ("index", "key", "value")
 
+    index: int  # its position in the deadline heap
     key: Hashable
     value: Any
+
+
+class Deadlines(list[Timed]):
+    """A min-heap of the stored Timed entries that knows where each one is.
+
+    Unlike heapq's heaps it removes any entry at once, in O(log n): an entry
+    evicted, invalidated or replaced leaves nothing behind that keeps its value
+    alive or that a later call would have to sweep.
+    """
+
+    __slots__ = ()
+
+    def push(self, timed: Timed) -> None:
+        timed.index = len(self)
+        self.append(timed)
+        self._sift_up(timed.index)
+
+    def remove_entry(self, timed: Timed) -> None:
+        """Remove *timed*, which is in the heap."""
+        last = self.pop()
+        if last is timed:
+            return
+        index = timed.index
+        self[index] = last
+        last.index = index
+        if index and last < self[(index - 1) >> 1]:
+            self._sift_up(index)
+        else:
+            self._sift_down(index)
+
+    def _sift_up(self, index: int) -> None:
+        timed = self[index]
+        while index:
+            parent_index = (index - 1) >> 1
+            parent = self[parent_index]
+            if not timed < parent:
+                break
+            self[index] = parent
+            parent.index = index
+            index = parent_index
+        self[index] = timed
+        timed.index = index
+
+    def _sift_down(self, index: int) -> None:
+        size = len(self)
+        timed = self[index]
+        while True:
+            child_index = 2 * index + 1
+            if child_index >= size:
+                break
+            child = self[child_index]
+            right_index = child_index + 1
+            if right_index < size and self[right_index] < child:
+                child_index = right_index
+                child = self[right_index]
+            if not child < timed:
+                break
+            self[index] = child
+            child.index = index
+            index = child_index
+        self[index] = timed
+        timed.index = index
 
 
 @final
@@ -56,9 +114,8 @@ class Store:
     ) -> None:
         # key -> value, or key -> Timed when a ttl is set
         self.entries: OrderedDict[Hashable, Any] = OrderedDict()
-        # With a ttl: a heap of every stored Timed, soonest deadline first. Entries
-        # removed from `entries` since stay here until they surface or a rebuild.
-        self._deadlines: list[Timed] = []
+        # With a ttl: every stored Timed, soonest deadline first.
+        self._deadlines = Deadlines()
         self.maxsize = maxsize
         self.ttl = ttl
         self.jitter = jitter
@@ -84,64 +141,44 @@ class Store:
         if self.jitter:
             deadline += random.uniform(0, self.jitter)
         self._reclaim(now, _RECLAIM_BUDGET)
+        self._remove(key)  # a result stored meanwhile (by another run) is replaced
         if deadline <= now:
             return  # expired as it is stored (ttl 0, or below the timer's resolution)
         timed = Timed(deadline)
         timed.key = key
         timed.value = value
         entries[key] = timed
-        entries.move_to_end(key)
-        deadlines = self._deadlines
-        heappush(deadlines, timed)
+        self._deadlines.push(timed)
         maxsize = self.maxsize
         if maxsize is not None and len(entries) > maxsize and not self._reclaim(now, 1):
-            entries.popitem(last=False)
-        if len(deadlines) > 2 * len(entries) + _HEAP_SLACK:
-            # Removed entries crowd the heap (and keep their values alive): a rebuild
-            # after at least as many removals as there are entries, so O(1) amortized.
-            live = [timed for timed in deadlines if entries.get(timed.key) is timed]
-            heapify(live)
-            self._deadlines = live
+            self._deadlines.remove_entry(entries.popitem(last=False)[1])
 
     def _reclaim(self, now: float, budget: int) -> int:
         """Remove up to *budget* expired entries, soonest deadline first; return how
         many were removed."""
         deadlines = self._deadlines
-        entries = self.entries
         removed = 0
-        while deadlines and removed < budget:
-            soonest = deadlines[0]
-            if entries.get(soonest.key) is not soonest:
-                heappop(deadlines)  # removed already; each is popped once, so O(1) amortized
-            elif now >= soonest:
-                heappop(deadlines)
-                del entries[soonest.key]
-                removed += 1
-            else:
-                break
+        while removed < budget and deadlines and now >= deadlines[0]:
+            self._remove(deadlines[0].key)
+            removed += 1
         return removed
+
+    def _remove(self, key: Hashable) -> None:
+        """Remove the entry for *key*, if any, from the entries and the deadlines."""
+        timed = self.entries.pop(key, None)
+        if timed is not None and self.ttl is not None:
+            self._deadlines.remove_entry(timed)
 
     def drop_expired(self, key: Hashable, now: float) -> None:
         """Remove the entry for *key* if it has expired."""
         timed = self.entries.get(key)
         if timed is not None and now >= timed:
-            del self.entries[key]
+            self._remove(key)
 
     def reclaim_all(self) -> None:
         """Remove every expired entry."""
-        if self.ttl is None:
-            return
-        now = self.timer()
-        entries = self.entries
-        live: list[Timed] = []
-        for timed in self._deadlines:
-            if entries.get(timed.key) is timed:
-                if now < timed:
-                    live.append(timed)
-                else:
-                    del entries[timed.key]
-        heapify(live)
-        self._deadlines = live
+        if self.ttl is not None:
+            self._reclaim(self.timer(), len(self._deadlines))
 
     def contains(self, key: Hashable) -> bool:
         """Return True if *key* has a stored, unexpired result."""
@@ -166,7 +203,7 @@ class Store:
     def discard(self, key: Hashable) -> bool:
         """Remove the entry for *key*; return True if it was stored and unexpired."""
         present = self.contains(key)
-        self.entries.pop(key, None)
+        self._remove(key)
         return present
 
     def clear(self) -> None:

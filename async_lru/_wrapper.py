@@ -110,7 +110,6 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 
     __slots__ = (
         "_annotations",
-        "_close_hits",
         "_flights",
         "_hits_cleared",
         "_key_of",
@@ -121,7 +120,6 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 
     __wrapped__: Callable[_P, Coroutine[Any, Any, _R]]
     _annotations: dict[str, Any] | None  # set by update_wrapper(), through __annotations__
-    _close_hits: Callable[[], None]
     _flights: Flights
     _hits_cleared: int
     _key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable]
@@ -138,9 +136,8 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         typed: bool,
         plain_keys: bool,
     ) -> Self:
-        call, close_hits = _make_call(store, flights, key_of, plain_keys)
+        call, flights.refuse_hits = _make_call(store, flights, key_of, plain_keys)
         self = super().__new__(cls, call)
-        self._close_hits = close_hits
         self._annotations = None
         self._store = store
         self._flights = flights
@@ -187,7 +184,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         flights = self._flights
         with flights.lock:
             self._store.reclaim_all()
-            currsize = len(self._store.entries) + len(flights.slots)
+            currsize = len(self._store.entries) + flights.in_flight()
         return _CacheInfo(
             _count_of(self._flights.hits) - self._hits_cleared,
             _count_of(self._flights.misses) - self._misses_cleared,
@@ -230,7 +227,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         """Return True if these arguments have a stored, unexpired result or an
         in-flight computation. Changes no counter and no LRU order."""
         key = self._key_of(args, kwargs)
-        return self._store.contains(key) or key in self._flights.slots
+        return self._store.contains(key) or self._flights.in_flight_for(key)
 
     async def cache_close(self, *, wait: bool = False) -> None:
         """Close the cache: later calls raise :exc:`CacheClosedError`.
@@ -240,7 +237,6 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         and deliver and store their results. Returns once they are done. Closing a
         closed cache does nothing more.
         """
-        self._close_hits()
         await self._flights.close(wait=wait)
 
     # mypy and pyright look through @classmethod and @staticmethod stacked above a
@@ -291,6 +287,33 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
 
 
 @final
+class _FromWrapper(str):
+    """A class attribute of the bound method that is its class's own string on the
+    class and the function's attribute on an instance.
+
+    A str, because ``type(bound).__module__`` returns the class dictionary's entry as
+    it is, and a descriptor, so that ``bound.__module__`` and ``bound.__doc__`` are
+    the function's without storing them on every bound method made.
+    """
+
+    __slots__ = ("name",)
+
+    name: str
+
+    def __new__(cls, name: str, value: str | None) -> _FromWrapper:
+        self = super().__new__(cls, value or "")
+        self.name = name
+        return self
+
+    def __get__(
+        self, instance: _LRUCacheWrapperInstanceMethod[..., Any, Any] | None, owner: object = None
+    ) -> Any:
+        if instance is None:
+            return str(self)
+        return getattr(instance._wrapper, self.name)  # pyright: ignore[reportPrivateUsage]  # its helper
+
+
+@final
 class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
     """The cached function bound to an instance, which is part of every key."""
 
@@ -338,13 +361,14 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
             # The class body's own (an empty dict) would hide the function's.
             return self._wrapper.__annotations__
 
-    @property
-    def __doc__(self) -> str | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
-        return self._wrapper.__doc__
+    if not TYPE_CHECKING:  # both are plain strings to the checkers
+        __doc__ = _FromWrapper("__doc__", __doc__)
+        __module__ = _FromWrapper("__module__", __module__)
 
-    @property
-    def __module__(self) -> str:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
-        return self._wrapper.__module__
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy.copy() and pickle rebuild it from the function's wrapper and the
+        # instance; partial's own reduce would call this class with the closure.
+        return _LRUCacheWrapperInstanceMethod, (self._wrapper, self.__self__)
 
     def __repr__(self) -> str:
         return f"<bound alru_cache wrapper of {self._wrapper.__wrapped__!r} of {self.__self__!r}>"
@@ -390,7 +414,8 @@ def _make_call(
     key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable],
     plain_keys: bool,
 ) -> tuple[Callable[..., Coroutine[Any, Any, Any]], Callable[[], None]]:
-    """Return the cached function's call and the function that closes its hits."""
+    """Return the cached function's call and the function that makes its hits raise
+    CacheClosedError."""
     get: Callable[[Hashable, object], Any] = store.entries.get
     move_to_end = store.entries.move_to_end
     ttl = store.ttl
@@ -403,7 +428,7 @@ def _make_call(
     def refuse(key: Hashable, default: object) -> NoReturn:
         raise flights.closed_error()
 
-    def close_hits() -> None:
+    def refuse_hits() -> None:
         # A closed cache refuses hits as well: swapping the lookup for one that
         # raises spares every hit of an open cache a check.
         nonlocal get
@@ -431,7 +456,7 @@ def _make_call(
             args = (arg,)
         return await miss(key, args, kwargs)
 
-    return cached_call, close_hits
+    return cached_call, refuse_hits
 
 
 if TYPE_CHECKING:

@@ -106,14 +106,14 @@ async def tour(backend: str) -> None:
         delivered.append(await fetch_user(3))
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(impatient_caller)  # it calls first, so it runs the service
+        tg.start_soon(impatient_caller)  # it calls first, so its call starts the service
         await anyio.sleep(0.01)
         tg.start_soon(patient_caller)
         tg.start_soon(patient_caller)
     print(
         f"cancel 1 of 3:   {cancelled.count(True)} cancelled, the other {len(delivered)} "
         f"got {delivered[0]!r}; service ran {times(service_calls['user 3'])} "
-        "(a waiting caller took over)"
+        "(it ran on for the others)"
     )
 
     print(f"cache_info():    {fetch_user.cache_info()}")

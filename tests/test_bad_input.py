@@ -152,7 +152,7 @@ async def test_key_callable_returning_unhashable_raises_type_error() -> None:
     assert_untouched(echo, misses=1, currsize=1)
 
 
-async def test_base_exception_reaches_leader_and_joiners_uncached() -> None:
+async def test_base_exception_reaches_every_caller_uncached() -> None:
     """A BaseException subclass from the function reaches every caller and is not cached."""
     runs = 0
 
@@ -204,9 +204,11 @@ async def test_base_exception_before_suspending_is_not_cached() -> None:
     assert_untouched(interrupted, hits=1, misses=2, currsize=1)
 
 
-async def test_generator_exit_from_function_reaches_caller_uncached() -> None:
-    """GeneratorExit raised by the function reaches the caller and is not cached."""
+async def test_generator_exit_from_function_reaches_caller_as_runtime_error_uncached() -> None:
+    """GeneratorExit raised by the function reaches its caller as a RuntimeError caused
+    by it (never as a GeneratorExit of the caller's own), and is not cached."""
     runs = 0
+    raised: list[GeneratorExit] = []
 
     @alru_cache
     async def closing(x: int) -> int:
@@ -214,11 +216,16 @@ async def test_generator_exit_from_function_reaches_caller_uncached() -> None:
         runs += 1
         await anyio.lowlevel.checkpoint()
         if runs == 1:
-            raise GeneratorExit
+            error = GeneratorExit()
+            raised.append(error)
+            raise error
         return x
 
-    with pytest.raises(GeneratorExit):
+    with pytest.raises(
+        RuntimeError, match="GeneratorExit, although neither its callers nor the cache cancelled it"
+    ) as info:
         await closing(2)
+    assert info.value.__cause__ is raised[0]
     assert_untouched(closing, misses=1)
     assert await closing(2) == 2
     assert_untouched(closing, misses=2, currsize=1)

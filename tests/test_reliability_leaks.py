@@ -1,8 +1,8 @@
-"""Nothing a finished call used stays reachable: slots, events, exceptions, values.
+"""Nothing a finished call used stays reachable: flights, events, exceptions, values.
 
 Weak references to values, exceptions and objects living in the wrapped function's
 frames (kept alive by any leaked traceback) must be dead after ``gc.collect()``.
-In-flight slots and anyio Events are counted among all live objects.
+Flights and anyio Events are counted among all live objects.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import anyio
 import anyio.lowlevel
 
 from async_lru import alru_cache
-from async_lru._flight import Slot
+from async_lru._flight import Flight
 
 
 class Value:
@@ -53,9 +53,10 @@ def alive(refs: list[weakref.ref[object]]) -> int:
     return sum(ref() is not None for ref in refs)
 
 
-async def test_failing_calls_leave_no_exception_frame_or_slot() -> None:
-    """Exceptions shared by a leader and its joiners, and their frames, are all freed."""
-    slots_before, events_before = live_objects(Slot), live_objects(anyio.Event)
+async def test_failing_calls_leave_no_exception_frame_or_flight() -> None:
+    """Exceptions shared by every caller of a computation, and their frames, are all
+    freed."""
+    flights_before, events_before = live_objects(Flight), live_objects(anyio.Event)
     refs: list[weakref.ref[object]] = []
 
     @alru_cache(maxsize=4)
@@ -79,43 +80,86 @@ async def test_failing_calls_leave_no_exception_frame_or_slot() -> None:
     assert alive(refs) == 0
     assert fail._flights.slots == {}
     assert fail._store.entries == {}
-    assert live_objects(Slot) == slots_before
+    assert live_objects(Flight) == flights_before
     assert live_objects(anyio.Event) == events_before
 
 
-async def test_cancelled_leaders_leave_no_slot_event_or_frame() -> None:
-    """Leaders cancelled mid-call, with joiners taking over, leave nothing behind."""
-    slots_before, events_before = live_objects(Slot), live_objects(anyio.Event)
+async def test_cancelled_first_callers_leave_no_flight_event_or_frame() -> None:
+    """First callers cancelled mid-call, whose computations run on for the callers
+    still waiting, leave nothing behind."""
+    flights_before, events_before = live_objects(Flight), live_objects(anyio.Event)
     refs: list[weakref.ref[object]] = []
+    runs: list[int] = []
 
     @alru_cache(maxsize=0)
-    async def slow(key: int) -> Value:
+    async def slow(key: int, release: anyio.Event) -> Value:
+        runs.append(key)
         marker = Marker()
         refs.append(weakref.ref(marker))
-        for _ in range(3):
-            await anyio.lowlevel.checkpoint()
+        await release.wait()
         value = Value(key)
         refs.append(weakref.ref(value))
         return value
 
-    async def call(key: int, scope: anyio.CancelScope) -> None:
+    async def call(key: int, release: anyio.Event, scope: anyio.CancelScope) -> None:
         with scope:
-            await slow(key)
+            await slow(key, release)
+
+    async def one_round() -> None:
+        release = anyio.Event()  # part of the keys: dies with this round
+        firsts = [anyio.CancelScope() for _ in range(3)]
+        async with anyio.create_task_group() as tg:
+            for key, scope in enumerate(firsts):
+                tg.start_soon(call, key, release, scope)
+            await anyio.wait_all_tasks_blocked()
+            for key in range(3):
+                tg.start_soon(call, key, release, anyio.CancelScope())
+            await anyio.wait_all_tasks_blocked()
+            for scope in firsts:
+                scope.cancel()
+            await anyio.wait_all_tasks_blocked()
+            release.set()
+        assert all(scope.cancelled_caught for scope in firsts)
 
     for _ in range(50):
-        async with anyio.create_task_group() as tg:
-            leaders = [anyio.CancelScope() for _ in range(3)]
-            for key, scope in enumerate(leaders):
-                tg.start_soon(call, key, scope)
-            for key in range(3):
-                tg.start_soon(call, key, anyio.CancelScope())
-            await anyio.lowlevel.checkpoint()
-            for scope in leaders:
-                scope.cancel()
+        await one_round()
+    assert sorted(runs) == sorted(list(range(3)) * 50)
     assert alive(refs) == 0
     assert slow._flights.slots == {}
     assert slow.cache_parameters()["tasks"] == 0
-    assert live_objects(Slot) == slots_before
+    assert live_objects(Flight) == flights_before
+    assert live_objects(anyio.Event) == events_before
+
+
+async def test_abandoned_computations_leave_no_flight_event_or_frame() -> None:
+    """Computations cancelled because all their callers were cancelled leave nothing
+    behind."""
+    flights_before, events_before = live_objects(Flight), live_objects(anyio.Event)
+    refs: list[weakref.ref[object]] = []
+    finalised: list[int] = []
+
+    @alru_cache(maxsize=4)
+    async def slow(key: int) -> Value:
+        marker = Marker()
+        refs.append(weakref.ref(marker))
+        try:
+            await anyio.sleep_forever()
+        finally:
+            finalised.append(key)
+        return Value(key)
+
+    for _ in range(50):
+        async with anyio.create_task_group() as tg:
+            for index in range(6):
+                tg.start_soon(slow, index % 3)
+            await anyio.wait_all_tasks_blocked()
+            tg.cancel_scope.cancel()
+    assert sorted(finalised) == sorted(list(range(3)) * 50)
+    assert alive(refs) == 0
+    assert slow._flights.slots == {}
+    assert slow.cache_parameters()["tasks"] == 0
+    assert slow.cache_info().currsize == 0
+    assert live_objects(Flight) == flights_before
     assert live_objects(anyio.Event) == events_before
 
 

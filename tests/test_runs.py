@@ -125,7 +125,7 @@ def test_close_in_a_later_run_ignores_a_flight_of_a_stopped_loop() -> None:
 
     async def start_leader() -> asyncio.Task[int]:
         task = asyncio.ensure_future(value(1))
-        await asyncio.sleep(0)
+        await anyio.wait_all_tasks_blocked()  # the function is running
         return task
 
     loop = asyncio.new_event_loop()

@@ -47,9 +47,9 @@ async def test_gather_of_equal_calls_runs_the_function_once() -> None:
     assert fetch.cache_parameters()["tasks"] == 0
 
 
-async def test_cancelled_leader_task_hands_over_to_a_joiner() -> None:
-    """Task.cancel() of the leader's task cancels only the leader: a joiner runs the
-    function again and every joiner gets that run's result."""
+async def test_cancelled_first_caller_task_leaves_the_computation_to_the_others() -> None:
+    """Task.cancel() of the first caller's task cancels only that caller: the function
+    runs on, once, and every other caller gets its result."""
     release = asyncio.Event()
     runs: list[int] = []
 
@@ -68,20 +68,22 @@ async def test_cancelled_leader_task_hands_over_to_a_joiner() -> None:
         assert runs == [1]
         leader.cancel()
         await anyio.wait_all_tasks_blocked()
-        assert runs == [1, 1]
+        assert leader.cancelled()
+        assert runs == [1]
         assert fetch.cache_parameters()["tasks"] == 1
         release.set()
         results = await asyncio.gather(*joiners)
         with pytest.raises(asyncio.CancelledError):
             await leader
-    assert leader.cancelled()
-    assert results == [2, 2, 2]
+    assert runs == [1]
+    assert results == [1, 1, 1]
     assert fetch.cache_info() == (3, 1, 128, 1)
 
 
-async def test_hand_over_passes_on_when_the_new_leader_is_cancelled_too() -> None:
-    """A joiner that took over and is cancelled in turn hands over to the last joiner,
-    which gets the third run's result; the counters still say one miss, two hits."""
+async def test_callers_cancelled_one_after_another_leave_the_one_run_to_the_last() -> None:
+    """Cancelling the first caller and then the next leaves the one run going, in a task
+    that is none of the callers', and the last caller gets its result; the counters
+    still say one miss, two hits."""
     release = asyncio.Event()
     runs: list[asyncio.Task[Any]] = []  # the task running each run
 
@@ -97,25 +99,24 @@ async def test_hand_over_passes_on_when_the_new_leader_is_cancelled_too() -> Non
     with anyio.fail_after(TIMEOUT):
         first = asyncio.create_task(fetch(1))
         await anyio.wait_all_tasks_blocked()
-        joiners = [asyncio.create_task(fetch(1)) for _ in range(2)]
+        second, last = (asyncio.create_task(fetch(1)) for _ in range(2))
         await anyio.wait_all_tasks_blocked()
         first.cancel()
         await anyio.wait_all_tasks_blocked()
-        assert len(runs) == 2
-        second = runs[1]
-        assert second in joiners
         second.cancel()
         await anyio.wait_all_tasks_blocked()
-        assert len(runs) == 3
-        last = runs[2]
-        assert last in joiners
-        assert last is not second
+        assert first.cancelled()
+        assert second.cancelled()
+        assert len(runs) == 1
+        assert runs[0] not in (first, second, last)
+        assert not runs[0].done()
         release.set()
-        assert await last == 3
+        assert await last == 1
         with pytest.raises(asyncio.CancelledError):
             await second
         with pytest.raises(asyncio.CancelledError):
             await first
+    assert len(runs) == 1
     assert fetch.cache_info() == (2, 1, 128, 1)
     assert fetch.cache_parameters()["tasks"] == 0
 
@@ -306,8 +307,8 @@ async def test_close_stops_a_function_running_its_own_tasks() -> None:
 
 
 async def test_close_with_wait_lets_gathered_callers_finish() -> None:
-    """cache_close(wait=True) lets the gathered calls finish with their result, which is
-    stored, and refuses calls made meanwhile."""
+    """cache_close(wait=True) returns once the gathered calls' computations have stored
+    their results, which the callers then get, and refuses calls made meanwhile."""
     release = asyncio.Event()
 
     @alru_cache
@@ -325,7 +326,11 @@ async def test_close_with_wait_lets_gathered_callers_finish() -> None:
             await fetch(3)
         release.set()
         await closing
-        assert gathered.done()
+        # close returned once the computations ended and stored their results;
+        # their callers resume afterwards
+        assert fetch.cache_parameters()["tasks"] == 0
+        assert fetch.cache_contains(1)
+        assert fetch.cache_contains(2)
         assert list(await gathered) == [10, 10, 20]
     assert fetch.cache_contains(1)
     assert fetch.cache_contains(2)
@@ -359,36 +364,35 @@ async def test_wait_for_timeout_of_a_joiner_affects_only_that_joiner() -> None:
     assert fetch.cache_info() == (1, 1, 128, 1)
 
 
-async def test_wait_for_timeout_of_the_leader_hands_over_to_a_joiner() -> None:
-    """asyncio.wait_for around the leader raises TimeoutError in the leader only; a
-    joiner runs the function again and gets its result."""
+async def test_wait_for_timeout_of_the_first_caller_leaves_the_run_to_a_joiner() -> None:
+    """asyncio.wait_for around the first caller raises TimeoutError in that caller only;
+    the function runs on, once, and a joiner gets its result."""
     release = asyncio.Event()
+    started = asyncio.Event()
     runs: list[int] = []
 
     @alru_cache
     async def fetch(x: int) -> int:
         runs.append(x)
-        n = len(runs)
-        if n == 1:
-            await asyncio.Event().wait()  # the first run never finishes by itself
+        started.set()
         await release.wait()
-        return n
+        return len(runs)
 
     with anyio.fail_after(TIMEOUT):
         leading = asyncio.create_task(asyncio.wait_for(fetch(1), timeout=0.05))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert runs == [1]
+        await started.wait()
         joining = asyncio.create_task(fetch(1))
         await asyncio.sleep(0)
-        # Joined unless the loop stalled past the timeout (then it simply leads run 2).
+        # Joined unless the loop stalled past the timeout (then it found no flight
+        # to join and started run 2).
         joined = not leading.done()
         with pytest.raises(asyncio.TimeoutError):
             await leading
         await anyio.wait_all_tasks_blocked()
-        assert runs == [1, 1]
+        assert runs == ([1] if joined else [1, 1])
+        assert fetch.cache_parameters()["tasks"] == 1
         release.set()
-        assert await joining == 2
+        assert await joining == len(runs)
     assert fetch.cache_info() == ((1, 1, 128, 1) if joined else (0, 2, 128, 1))
 
 
@@ -456,9 +460,9 @@ if sys.version_info >= (3, 11):  # defined only where the APIs exist, for the ch
         assert runs == [1]
         assert fetch.cache_info() == (2, 1, 128, 1)
 
-    async def test_asyncio_timeout_of_the_leader_hands_over_to_a_joiner() -> None:
-        """A leader whose asyncio.timeout expires gets TimeoutError; a joiner runs the
-        function again and the joiners get that run's result."""
+    async def test_asyncio_timeout_of_the_first_caller_leaves_the_run_to_the_others() -> None:
+        """A first caller whose asyncio.timeout expires gets TimeoutError; the function
+        runs on, once, and the joiners get its result."""
         release = asyncio.Event()
         runs: list[int] = []
         timeouts: list[asyncio.Timeout] = []
@@ -484,9 +488,11 @@ if sys.version_info >= (3, 11):  # defined only where the APIs exist, for the ch
             with pytest.raises(TimeoutError):
                 await leader
             await anyio.wait_all_tasks_blocked()
-            assert runs == [1, 1]
+            assert runs == [1]
+            assert fetch.cache_parameters()["tasks"] == 1
             release.set()
-            assert await asyncio.gather(*joiners) == [2, 2]
+            assert await asyncio.gather(*joiners) == [1, 1]
+        assert runs == [1]
         assert fetch.cache_info() == (2, 1, 128, 1)
 
 
@@ -538,7 +544,7 @@ def test_flight_left_by_an_ended_asyncio_run_blocks_no_later_run() -> None:
 
     async def leave_a_leader_behind() -> None:
         leaders.append(asyncio.create_task(fetch(1)))
-        await asyncio.sleep(0)
+        await anyio.wait_all_tasks_blocked()  # the function is running
         assert fetch.cache_parameters()["tasks"] == 1
 
     asyncio.run(leave_a_leader_behind())

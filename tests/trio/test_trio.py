@@ -85,9 +85,9 @@ async def test_failure_reaches_every_caller_in_the_nursery() -> None:
 # --- trio cancellation ---------------------------------------------------------------
 
 
-async def test_cancel_scope_of_the_leader_hands_over_to_a_joiner() -> None:
-    """scope.cancel() around the leader stops only the leader, which sees trio.Cancelled
-    absorbed by its scope; a joiner runs the function again for every joiner."""
+async def test_cancel_scope_of_the_first_caller_leaves_the_run_to_the_joiners() -> None:
+    """scope.cancel() around the first caller stops only that caller, which sees
+    trio.Cancelled absorbed by its scope; the function runs on, once, for every joiner."""
     release = trio.Event()
     runs: list[int] = []
     results: list[int] = []
@@ -117,18 +117,19 @@ async def test_cancel_scope_of_the_leader_hands_over_to_a_joiner() -> None:
             await trio.testing.wait_all_tasks_blocked()
             leader_scope.cancel()
             await trio.testing.wait_all_tasks_blocked()
-            assert runs == [1, 1]
+            assert leader_scope.cancelled_caught
+            assert runs == [1]
             assert fetch.cache_parameters()["tasks"] == 1
             release.set()
-    assert leader_scope.cancelled_caught
     assert leader_results == []
-    assert results == [2, 2, 2]
+    assert runs == [1]
+    assert results == [1, 1, 1]
     assert fetch.cache_info() == (3, 1, 128, 1)
 
 
-async def test_leader_cancelled_inside_its_own_nursery_hands_over_to_a_joiner() -> None:
-    """A leader cancelled while its function runs a nursery of its own, which wraps
-    trio.Cancelled in an exception group, still hands the run over to its joiner."""
+async def test_first_caller_cancelled_while_the_function_runs_a_nursery_leaves_it_be() -> None:
+    """A first caller cancelled while its function runs a nursery of its own leaves that
+    nursery uncancelled: the function runs on, once, and its joiner gets the result."""
     release = trio.Event()
     runs: list[int] = []
     results: list[int] = []
@@ -156,40 +157,74 @@ async def test_leader_cancelled_inside_its_own_nursery_hands_over_to_a_joiner() 
             await trio.testing.wait_all_tasks_blocked()
             leader_scope.cancel()
             await trio.testing.wait_all_tasks_blocked()
-            assert runs == [1, 1]
+            assert leader_scope.cancelled_caught
+            assert runs == [1]
+            assert fetch.cache_parameters()["tasks"] == 1
             release.set()
-    assert leader_scope.cancelled_caught
-    assert results == [2]
+    assert runs == [1]
+    assert results == [1]
     assert fetch.cache_parameters()["tasks"] == 0
 
 
-async def test_joiners_get_the_errors_of_a_cancelled_nursery_without_its_cancellation() -> None:
-    """When a cancelled leader's nursery fails with an error beside trio.Cancelled, its
-    joiners get that error in a group of their own, with no trio.Cancelled in it."""
-    leader_scope = trio.CancelScope()
-    groups: list[BaseExceptionGroup[BaseException]] = []
+async def test_last_caller_cancelled_while_the_function_runs_a_nursery_unwinds_it() -> None:
+    """When the last caller is cancelled while its function runs a nursery, whose
+    children's trio.Cancelled come out as a group, the function unwinds, the caller's
+    scope absorbs its own cancellation and nothing stays in flight."""
+    children_cancelled: list[int] = []
+    caller_scope = trio.CancelScope()
 
-    async def child() -> None:
+    async def child(x: int) -> None:
         try:
             await trio.sleep_forever()
-        finally:
-            raise Boom(1)
+        except trio.Cancelled:
+            children_cancelled.append(x)
+            raise
 
     @alru_cache
     async def fetch(x: int) -> int:
         async with trio.open_nursery() as inner:
-            inner.start_soon(child)
-            await trio.sleep_forever()
+            inner.start_soon(child, x)
+            inner.start_soon(child, x)
         return x
 
-    async def leader() -> None:
-        with leader_scope:
-            try:
-                await fetch(1)
-            except BaseExceptionGroup:
-                pass
+    async def caller() -> None:
+        with caller_scope:
+            await fetch(1)
 
-    async def joiner() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(caller)
+            await trio.testing.wait_all_tasks_blocked()
+            caller_scope.cancel()
+    assert caller_scope.cancelled_caught
+    assert children_cancelled == [1, 1]
+    assert fetch.cache_parameters()["tasks"] == 0
+    assert not fetch.cache_contains(1)
+
+
+async def escaped_cancellation() -> trio.Cancelled:
+    """Return a trio.Cancelled that its own cancel scope did not absorb."""
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            await trio.lowlevel.checkpoint()
+        except trio.Cancelled as exc:
+            return exc
+    raise AssertionError("the cancelled checkpoint did not raise")
+
+
+async def test_callers_get_a_groups_errors_without_a_cancellation_nobody_asked_for() -> None:
+    """When the function fails with an exception group holding an error beside a
+    trio.Cancelled that escaped its own scope, every caller gets the error in a group of
+    its own, with no trio.Cancelled in it."""
+    groups: list[BaseExceptionGroup[BaseException]] = []
+
+    @alru_cache
+    async def fetch(x: int) -> int:
+        escaped = await escaped_cancellation()
+        raise BaseExceptionGroup("the function's tasks failed", [escaped, Boom(x)])
+
+    async def caller() -> None:
         try:
             await fetch(1)
         except BaseExceptionGroup as group:
@@ -197,14 +232,13 @@ async def test_joiners_get_the_errors_of_a_cancelled_nursery_without_its_cancell
 
     with trio.fail_after(TIMEOUT):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(leader)
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(joiner)
-            await trio.testing.wait_all_tasks_blocked()
-            leader_scope.cancel()
-    [group] = groups
-    assert group.subgroup(trio.Cancelled) is None
-    assert group.subgroup(Boom) is not None
+            nursery.start_soon(caller)
+            nursery.start_soon(caller)
+    assert len(groups) == 2
+    assert groups[0] is groups[1]
+    assert groups[0].subgroup(trio.Cancelled) is None
+    assert groups[0].subgroup(Boom) is not None
+    assert fetch.cache_info() == (1, 1, 128, 0)
     assert fetch.cache_parameters()["tasks"] == 0
 
 
@@ -455,6 +489,7 @@ def test_trio_guest_never_awaits_a_flight_of_its_asyncio_host() -> None:
     while the asyncio host has the key in flight computes on its own, and so does an
     asyncio call while the trio guest has it in flight."""
     runs: list[str] = []
+    host_started = asyncio.Event()
     host_release = asyncio.Event()
     guest_release = trio.Event()
 
@@ -468,6 +503,7 @@ def test_trio_guest_never_awaits_a_flight_of_its_asyncio_host() -> None:
             return f"trio {x}"
         runs.append(f"asyncio {x}")
         if x == 1:
+            host_started.set()
             await host_release.wait()
         await asyncio.sleep(0)
         return f"asyncio {x}"
@@ -492,7 +528,7 @@ def test_trio_guest_never_awaits_a_flight_of_its_asyncio_host() -> None:
             return own
 
         leader = asyncio.create_task(fetch(1))
-        await asyncio.sleep(0)
+        await asyncio.wait_for(host_started.wait(), TIMEOUT)
         assert runs == ["asyncio 1"]
         trio.lowlevel.start_guest_run(
             guest,
