@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Callable
 
 import anyio
 import anyio.lowlevel
@@ -40,6 +41,16 @@ class FakeTimer:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def started(count: Callable[[], int], expected: int) -> None:
+    """Wait until *expected* computations have started. (On asyncio before 3.12 a
+    runner starts on the loop's next iteration, and anyio's wait_all_tasks_blocked
+    sleeps 0.1 s when it finds a task that has not started yet.)"""
+    with anyio.fail_after(10):
+        while count() < expected:
+            await anyio.lowlevel.checkpoint()
+    await anyio.wait_all_tasks_blocked()
 
 
 def live_objects(kind: type) -> int:
@@ -111,7 +122,7 @@ async def test_cancelled_first_callers_leave_no_flight_event_or_frame() -> None:
         async with anyio.create_task_group() as tg:
             for key, scope in enumerate(firsts):
                 tg.start_soon(call, key, release, scope)
-            await anyio.wait_all_tasks_blocked()
+            await started(lambda: len(runs), len(runs) + 3)
             for key in range(3):
                 tg.start_soon(call, key, release, anyio.CancelScope())
             await anyio.wait_all_tasks_blocked()
@@ -152,7 +163,7 @@ async def test_abandoned_computations_leave_no_flight_event_or_frame() -> None:
         async with anyio.create_task_group() as tg:
             for index in range(6):
                 tg.start_soon(slow, index % 3)
-            await anyio.wait_all_tasks_blocked()
+            await started(lambda: len(refs), len(refs) + 3)
             tg.cancel_scope.cancel()
     assert sorted(finalised) == sorted(list(range(3)) * 50)
     assert alive(refs) == 0
