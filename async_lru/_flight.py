@@ -42,7 +42,12 @@ _STOPPED: Final = 3  # cancelled by the cache: closed, or left by its last calle
 _CLOSE: Final = 1
 _ABANDON: Final = 2
 
-_NO_VALUE: Final[Any] = object()  # the function did not return: the scope absorbed a stop
+_NO_VALUE: Final[Any] = object()
+
+# An eager start runs the function in its caller's frame stack, so a recursive
+# cached function nests one level per call; beyond this depth a runner starts on
+# the loop's next iteration instead, with a fresh stack.
+_MAX_EAGER_NESTING: Final = 40  # the function did not return: the scope absorbed a stop
 
 
 @final
@@ -53,6 +58,7 @@ class Flight:
         "__weakref__",
         "backend",
         "blocked_on",
+        "depth",
         "event",
         "flights",
         "key",
@@ -78,6 +84,7 @@ class Flight:
         self.stop_reason = 0  # _CLOSE or _ABANDON once the cache stops it
         self.task: object = None  # the runner, kept alive as the loop keeps it weakly
         self.blocked_on: list[Flight] | None = None  # flights its function waits for
+        self.depth = 0  # eager starts it is nested in
 
     def live(self) -> bool:
         """Return False if the run that owns this flight has ended without it."""
@@ -244,12 +251,9 @@ class Flights:
             blocked_on = self._block(computing, flight)
         try:
             if leading:
-                task = backend.start(run, self._compute, flight, args, kwargs)
+                self._start(flight, computing, args, kwargs)
                 if flight.state != _PENDING:  # an eager start that returned at once
                     return flight.result()
-                flight.task = task
-                if flight.scope is None:  # not started yet
-                    backend.watch(task, flight.runner_ended)
             # Every caller waits here, the first included; the last one to be
             # cancelled stops the computation.
             flight.waiters += 1
@@ -268,6 +272,27 @@ class Flights:
         finally:
             if blocked_on is not None:
                 blocked_on.remove(flight)
+
+    def _start(
+        self,
+        flight: Flight,
+        computing: Flight | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Start *flight*'s runner, from a caller inside *computing* if not None."""
+        # Without a task yet, the computing flight is in its eager first step:
+        # this start would nest in the same frame stack.
+        if computing is not None and computing.task is None and computing.state == _PENDING:
+            flight.depth = computing.depth + 1
+        backend = flight.backend
+        task = backend.start(
+            flight.run, flight.depth < _MAX_EAGER_NESTING, self._compute, flight, args, kwargs
+        )
+        if flight.state == _PENDING:  # else an eager start that returned at once
+            flight.task = task
+            if flight.scope is None:  # not started yet
+                backend.watch(task, flight.runner_ended)
 
     def _enter(self, key: Hashable, run: object, backend: Backend) -> tuple[Flight, bool]:
         """Return this run's flight of *key*, or a new one, and whether it is new."""

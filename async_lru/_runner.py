@@ -11,10 +11,8 @@ module that names asyncio's or trio's tasks; the rest asks a ``Backend``.
 from __future__ import annotations
 
 import sys
-import threading
 from abc import ABC, abstractmethod
 from asyncio import (  # _get_running_loop: the cheap no-raise check, used deliberately
-    AbstractEventLoop,
     CancelledError,
     Task,
     _get_running_loop,  # pyright: ignore[reportPrivateUsage]
@@ -23,18 +21,13 @@ from asyncio import (  # _get_running_loop: the cheap no-raise check, used delib
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from contextvars import copy_context
-from typing import Any, Final, Protocol, cast, final
+from typing import Any, Final, Protocol, final
 
 import anyio
 
 # Task(eager_start=True) is new in 3.12 (passed as a dict: the checkers read 3.10's Task).
 _EAGER: Final = sys.version_info >= (3, 12)
 _EAGER_START: Final[dict[str, Any]] = {"eager_start": True}
-
-# An eager start runs the function in the caller's frame stack, so a recursive
-# cached function nests one level per call; beyond this depth a runner starts on
-# the loop's next iteration instead, with a fresh stack.
-_MAX_EAGER_NESTING: Final = 40
 
 
 class Scope(AbstractContextManager[Any], Protocol):
@@ -71,10 +64,15 @@ class Backend(ABC):
 
     @abstractmethod
     def start(
-        self, run: object, compute: Callable[..., Coroutine[Any, Any, None]], *args: Any
+        self,
+        run: object,
+        eager: bool,
+        compute: Callable[..., Coroutine[Any, Any, None]],
+        *args: Any,
     ) -> object:
         """Start ``compute(*args)`` in a task of its own on *run*, in a copy of the
-        caller's context; return the task."""
+        caller's context, and if *eager* and the backend can, run its first step
+        at once; return the task."""
         ...
 
     @abstractmethod
@@ -101,13 +99,6 @@ class Backend(ABC):
         ...
 
 
-class _Nesting(threading.local):
-    depth = 0
-
-
-_nesting: Final = _Nesting()
-
-
 @final
 class _Asyncio(Backend):
     __slots__ = ("_event_class", "_scope_class")
@@ -128,35 +119,36 @@ class _Asyncio(Backend):
             event_class = self._event_class = type(anyio.Event())
         return event_class()
 
-    def new_scope(self, *, shield: bool = False) -> Scope:
+    def new_scope(self) -> Scope:
         # As with events: anyio's asyncio scope class, without the backend lookup.
         scope_class = self._scope_class
         if scope_class is None:
             scope_class = self._scope_class = type(anyio.CancelScope())
-        return scope_class(shield=shield)
+        return scope_class()
 
     def start(
-        self, run: object, compute: Callable[..., Coroutine[Any, Any, None]], *args: Any
+        self,
+        run: object,
+        eager: bool,
+        compute: Callable[..., Coroutine[Any, Any, None]],
+        *args: Any,
     ) -> object:
-        loop = cast("AbstractEventLoop", run)  # only asyncio runs come here
+        loop: Any = run  # an AbstractEventLoop: only asyncio runs come here
         # A Task runs in a copy of the context current when it is made.
         if not _EAGER:
             return loop.create_task(compute(*args))
-        nesting = _nesting
-        if nesting.depth >= _MAX_EAGER_NESTING:
-            return Task(compute(*args), loop=loop)
-        nesting.depth += 1
-        try:
+        if eager:
             return Task(compute(*args), loop=loop, **_EAGER_START)
-        finally:
-            nesting.depth -= 1
+        return Task(compute(*args), loop=loop)  # not the factory's, which may be eager
 
     def watch(self, task: object, ended: Callable[[Any], object]) -> None:
         # A Task cancelled before its first step never runs its coroutine.
-        cast("Task[None]", task).add_done_callback(ended)
+        runner: Any = task  # a Task
+        runner.add_done_callback(ended)
 
     def unwatch(self, task: object, ended: Callable[[Any], object]) -> None:
-        cast("Task[None]", task).remove_done_callback(ended)
+        runner: Any = task  # a Task
+        runner.remove_done_callback(ended)
 
     def current_task(self) -> object:
         return current_task()
@@ -164,7 +156,8 @@ class _Asyncio(Backend):
     async def wait_unwound(self, event: Event) -> None:
         # The shield holds off anyio's cancel scopes, which cancel again at every
         # await; a native Task.cancel() goes through shields, so it is waited out.
-        with self.new_scope(shield=True):
+        with self.new_scope() as scope:
+            scope.shield = True
             while not event.is_set():
                 try:
                     await event.wait()
@@ -172,7 +165,8 @@ class _Asyncio(Backend):
                     continue
 
     def is_over(self, run: object) -> bool:
-        return cast("AbstractEventLoop", run).is_closed()
+        loop: Any = run  # an AbstractEventLoop
+        return bool(loop.is_closed())
 
 
 def _nothing() -> None:
@@ -198,10 +192,14 @@ class _Trio(Backend):
         return scope
 
     def start(
-        self, run: object, compute: Callable[..., Coroutine[Any, Any, None]], *args: Any
+        self,
+        run: object,
+        eager: bool,
+        compute: Callable[..., Coroutine[Any, Any, None]],
+        *args: Any,
     ) -> object:
-        # A system task, as the cache has no nursery; it must never raise, and the
-        # runner does not.
+        # Never eager: trio runs new tasks in its next batch. A system task, as the
+        # cache has no nursery; it must never raise, and the runner does not.
         return self._trio.lowlevel.spawn_system_task(compute, *args, context=copy_context())
 
     def watch(self, task: object, ended: Callable[[Any], object]) -> None:
