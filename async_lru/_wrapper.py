@@ -305,6 +305,10 @@ class _FromWrapper(str):
         self.name = name
         return self
 
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        # pickle saves a class's module name by value, as a plain string it must be.
+        return str, (str(self),)
+
     def __get__(
         self, instance: _LRUCacheWrapperInstanceMethod[..., Any, Any] | None, owner: object = None
     ) -> Any:
