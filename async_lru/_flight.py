@@ -163,10 +163,6 @@ def _forget_ended_runs(runs: dict[object, Flight]) -> int:
     return len(runs)
 
 
-def _nothing() -> None:
-    pass
-
-
 def _name(fn: object) -> str:
     """Return how error messages name the cached function *fn*."""
     name = getattr(fn, "__qualname__", None)
@@ -203,7 +199,6 @@ class Flights:
         "hits",
         "lock",
         "misses",
-        "refuse_hits",
         "slots",
         "store",
     )
@@ -226,8 +221,6 @@ class Flights:
         self.count_hit = self.hits.__next__
         self.count_miss = self.misses.__next__
         self.closed = False
-        # Set by the wrapper: makes its hits raise CacheClosedError.
-        self.refuse_hits: Callable[[], None] = _nothing
 
     def closed_error(self) -> CacheClosedError:
         """Return the error for a call that the closed cache refuses."""
@@ -468,8 +461,9 @@ class Flights:
             flights = [*self._registered(), *self.detached]
         return sum(flight.live() for flight in flights)
 
-    async def close(self, *, wait: bool) -> None:
-        """Refuse new calls, stop (or with *wait*, await) this run's computations.
+    async def close(self, *, wait: bool, refuse_hits: Callable[[], None]) -> None:
+        """Refuse new calls, stop (or with *wait*, await) this run's computations;
+        *refuse_hits* makes the wrapper's hits refuse too.
 
         Raises RuntimeError, and closes nothing, if it would wait for the
         computation that calls it.
@@ -490,7 +484,7 @@ class Flights:
         else:
             waiting = []
         self.closed = True
-        self.refuse_hits()
+        refuse_hits()
         if not wait:
             for flight in own:
                 flight.stop(_CLOSE)

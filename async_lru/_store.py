@@ -184,15 +184,6 @@ class Store:
         """Return True if *key* has a stored, unexpired result."""
         return self._live(key) is not _MISSING
 
-    def get(self, key: Hashable) -> Any:
-        """Return the stored, unexpired result for *key*, now the most recently used,
-        or _MISSING. (The hit path does the same inline.)"""
-        found = self._live(key)
-        if found is _MISSING:
-            return _MISSING
-        self.entries.move_to_end(key)
-        return found if self.ttl is None else found.value
-
     def _live(self, key: Hashable) -> Any:
         """Return the entry for *key* unless it has expired, else _MISSING."""
         found = self.entries.get(key, _MISSING)

@@ -114,6 +114,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         "_hits_cleared",
         "_key_of",
         "_misses_cleared",
+        "_refuse_hits",
         "_store",
         "_typed",
     )
@@ -124,6 +125,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     _hits_cleared: int
     _key_of: Callable[[tuple[Any, ...], dict[str, Any]], Hashable]
     _misses_cleared: int
+    _refuse_hits: Callable[[], None]
     _store: Store
     _typed: bool
 
@@ -136,8 +138,9 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         typed: bool,
         plain_keys: bool,
     ) -> Self:
-        call, flights.refuse_hits = _make_call(store, flights, key_of, plain_keys)
+        call, refuse_hits = _make_call(store, flights, key_of, plain_keys)
         self = super().__new__(cls, call)
+        self._refuse_hits = refuse_hits
         self._annotations = None
         self._store = store
         self._flights = flights
@@ -237,7 +240,7 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         and deliver and store their results. Returns once they are done. Closing a
         closed cache does nothing more.
         """
-        await self._flights.close(wait=wait)
+        await self._flights.close(wait=wait, refuse_hits=self._refuse_hits)
 
     # mypy and pyright look through @classmethod and @staticmethod stacked above a
     # callable object and call this __get__ as if neither were there, so the
