@@ -160,6 +160,10 @@ def _forget_ended_runs(runs: dict[object, Flight]) -> int:
     for run, flight in list(runs.items()):
         if not flight.live():
             del runs[run]
+            if flight.scope is None and flight.task is not None:
+                # Its runner never started: let go of the coroutine that will never
+                # run, or its collection warns that it was never awaited.
+                flight.backend.discard(flight.task)
     return len(runs)
 
 
@@ -424,14 +428,15 @@ class Flights:
         """Take the computations of *key* from under it, under the lock; return
         whether there was one."""
         runs = self.slots.pop(key, None)
-        if runs is None:
+        if runs is None or not _forget_ended_runs(runs):
             return False
         self.detached.update(runs.values())
-        return any(flight.live() for flight in runs.values())
+        return True
 
     def detach_all(self) -> None:
         """Take every computation from under its key, under the lock."""
         for runs in self.slots.values():
+            _forget_ended_runs(runs)
             self.detached.update(runs.values())
         self.slots.clear()
 

@@ -85,6 +85,10 @@ class Backend(ABC):
         """Undo ``watch(task, ended)``, if it was done."""
 
     @abstractmethod
+    def discard(self, task: object) -> None:
+        """Let go of *task*, which never started, of a run that ended."""
+
+    @abstractmethod
     def current_task(self) -> object:
         """Return the task executing the caller."""
 
@@ -150,6 +154,10 @@ class _Asyncio(Backend):
         runner: Any = task  # a Task
         runner.remove_done_callback(ended)
 
+    def discard(self, task: object) -> None:
+        runner: Any = task  # a Task
+        runner.get_coro().close()
+
     def current_task(self) -> object:
         return current_task()
 
@@ -207,6 +215,9 @@ class _Trio(Backend):
 
     def unwatch(self, task: object, ended: Callable[[Any], object]) -> None:
         pass
+
+    def discard(self, task: object) -> None:
+        pass  # a trio run ends with every task it started ended
 
     def current_task(self) -> object:
         task: object = self._trio.lowlevel.current_task()
