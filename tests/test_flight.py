@@ -6,6 +6,7 @@ import sys
 import traceback
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from async_lru import CacheClosedError, alru_cache
@@ -933,15 +934,19 @@ async def test_timer_error_while_storing_reaches_every_caller() -> None:
     assert slow.cache_parameters()["tasks"] == 0
 
 
-async def test_recursion_through_distinct_keys_2000_levels_deep() -> None:
+@pytest.mark.parametrize("suspends", [False, True], ids=["returns-at-once", "suspends"])
+async def test_recursion_through_distinct_keys_2000_levels_deep(suspends: bool) -> None:
     """A cached function that recurses 2,000 levels deep through distinct keys, each
-    level a miss that returns without suspending, works within the unchanged recursion
-    limit: the levels do not pile their frames on one stack."""
+    level a miss that returns without suspending or that suspends before it recurses,
+    works within the unchanged recursion limit: the levels do not pile their frames on
+    one stack."""
     limit = sys.getrecursionlimit()
     assert limit < 2000  # else the depth would prove nothing
 
     @alru_cache(maxsize=None)
     async def down(n: int) -> int:
+        if suspends:
+            await anyio.lowlevel.checkpoint()
         return 0 if n == 0 else 1 + await down(n - 1)
 
     with anyio.fail_after(TIMEOUT):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-import sys
 import traceback
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -579,28 +578,6 @@ def test_keyboard_interrupt_from_the_function_reaches_its_caller(backend: str) -
     assert reached == raised
     assert not interrupted.cache_contains(1)
     assert interrupted.cache_parameters()["tasks"] == 0
-
-
-# --- recursion ------------------------------------------------------------------------
-
-
-async def test_recursion_2000_levels_deep_through_suspending_levels() -> None:
-    """A cached function that recurses 2,000 levels deep through distinct keys, each
-    level suspending before it recurses, works within the unchanged recursion limit."""
-    limit = sys.getrecursionlimit()
-    assert limit < 2000  # else the depth would prove nothing
-
-    @alru_cache(maxsize=None)
-    async def down(n: int) -> int:
-        await anyio.lowlevel.checkpoint()
-        return 0 if n == 0 else 1 + await down(n - 1)
-
-    with anyio.fail_after(TIMEOUT):
-        assert await down(2000) == 2000
-    assert sys.getrecursionlimit() == limit
-    info = down.cache_info()
-    assert (info.hits, info.misses, info.currsize) == (0, 2001, 2001)
-    assert down.cache_parameters()["tasks"] == 0
 
 
 # --- close from inside ----------------------------------------------------------------
