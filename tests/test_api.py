@@ -690,3 +690,19 @@ async def test_call_after_close_says_which_function_is_closed() -> None:
     await echo.cache_close()
     with pytest.raises(CacheClosedError, match=r"^alru_cache is closed for <function"):
         await echo(1)
+
+
+def test_call_awaited_outside_an_event_loop_raises_runtime_error() -> None:
+    """A miss driven by hand, with no asyncio or trio event loop running, raises
+    RuntimeError saying that it must be awaited in one, and changes nothing."""
+
+    @alru_cache
+    async def echo(x: int) -> int:
+        return x
+
+    call = echo(1)
+    with pytest.raises(RuntimeError, match="must be awaited in an asyncio or trio event loop"):
+        call.send(None)
+    call.close()
+    assert echo.cache_info() == (0, 0, 128, 0)
+    assert echo.cache_parameters()["tasks"] == 0

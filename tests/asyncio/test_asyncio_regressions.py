@@ -256,3 +256,29 @@ def test_flight_of_a_closed_loop_leaves_the_registry(after: str) -> None:
     assert fetch._flights.slots == {}
     gc.collect()
     assert fetch._flights.slots == {}
+
+
+def test_runner_never_started_by_a_closed_loop_is_dropped_without_a_warning() -> None:
+    """A loop stopped right after a miss and then closed leaves a runner that never
+    started (on Python 3.12+ it started eagerly); clearing the cache lets go of it
+    without a "coroutine was never awaited" warning, which the suite makes an error."""
+
+    @alru_cache
+    async def value(x: int) -> int:
+        await anyio.sleep_forever()
+        return x
+
+    destroyed: list[str] = []
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _, context: destroyed.append(context["message"]))
+    caller = loop.create_task(value(1))
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    loop.close()
+    assert value.cache_parameters()["tasks"] == 0
+    assert not value.cache_contains(1)
+    del caller
+    value.cache_clear()
+    gc.collect()  # a never-awaited coroutine would warn here
+    assert value._flights.slots == {}
+    assert all(message == "Task was destroyed but it is pending!" for message in destroyed)

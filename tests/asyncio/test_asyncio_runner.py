@@ -340,6 +340,43 @@ async def test_last_callers_cancellation_waits_for_an_anyio_shield_inside_the_fu
     assert fetch.cache_parameters()["tasks"] == 0
 
 
+async def test_last_caller_cancelled_again_while_the_function_unwinds_waits_for_it() -> None:
+    """A second Task.cancel() of the last caller while the function unwinds does not cut
+    its wait short: its cancellation still arrives only after the function ended."""
+    gate = asyncio.Event()
+    events: list[str] = []
+
+    @alru_cache
+    async def fetch(x: int) -> int:
+        try:
+            with anyio.CancelScope(shield=True):
+                await gate.wait()
+        finally:
+            events.append("finally")
+        return x
+
+    async def caller() -> None:
+        try:
+            await fetch(1)
+        except asyncio.CancelledError:
+            events.append("caller cancelled")
+            raise
+
+    with anyio.fail_after(TIMEOUT):
+        task = asyncio.create_task(caller())
+        await anyio.wait_all_tasks_blocked()
+        task.cancel()
+        await anyio.wait_all_tasks_blocked()
+        task.cancel()
+        await anyio.wait_all_tasks_blocked()
+        assert not task.done()
+        gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert events == ["finally", "caller cancelled"]
+    assert fetch.cache_parameters()["tasks"] == 0
+
+
 # --- BaseExceptions ----------------------------------------------------------------------
 
 
