@@ -23,7 +23,7 @@ if sys.version_info < (3, 11):  # the backport, which anyio requires below 3.11
     from exceptiongroup import BaseExceptionGroup
 
 from ._runner import Backend, Event, Scope, current_run
-from ._store import Store
+from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
 
 
 @final
@@ -57,6 +57,7 @@ class Flight:
     __slots__ = (
         "__weakref__",
         "backend",
+        "background",
         "blocked_on",
         "depth",
         "event",
@@ -85,6 +86,7 @@ class Flight:
         self.task: object = None  # the runner, kept alive as the loop keeps it weakly
         self.blocked_on: list[Flight] | None = None  # flights its function waits for
         self.depth = 0  # eager starts it is nested in
+        self.background = False  # a refresh of a stale entry: never left by its callers
 
     def live(self) -> bool:
         """Return False if the run that owns this flight has ended without it."""
@@ -236,12 +238,14 @@ class Flights:
         if self.closed:
             raise self.closed_error()
         run, backend = current_run()
-        flight, leading = self._enter(key, run, backend)
+        flight, leading, stale = self._enter(key, run, backend)
+        computing = _computing.get()
+        if stale is not _MISSING:
+            return self._serve_stale(stale, flight, leading, computing, args, kwargs)
         if leading:
             self.count_miss()
         else:
             self.count_hit()
-        computing = _computing.get()
         blocked_on = None
         if computing is not None and computing.runs_here(backend):
             # Recorded before an eager start, whose first step may already look.
@@ -261,7 +265,7 @@ class Flights:
                 await event.wait()
             except BaseException as exc:
                 flight.waiters -= 1
-                if flight.waiters == 0 and flight.state == _PENDING:
+                if flight.waiters == 0 and flight.state == _PENDING and not flight.background:
                     await self._abandon(flight, exc)
                 raise
             flight.waiters -= 1
@@ -269,6 +273,22 @@ class Flights:
         finally:
             if blocked_on is not None:
                 blocked_on.remove(flight)
+
+    def _serve_stale(
+        self,
+        stale: Any,
+        flight: Flight,
+        leading: bool,
+        computing: Flight | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Return the *stale* value at once, as a hit; start its refresh *flight* in
+        the background if it is new (*leading*)."""
+        self.count_hit()
+        if leading:
+            self._start(flight, computing, args, kwargs)
+        return stale
 
     def _start(
         self,
@@ -291,23 +311,27 @@ class Flights:
             if flight.scope is None:  # not started yet
                 backend.watch(task, flight.runner_ended)
 
-    def _enter(self, key: Hashable, run: object, backend: Backend) -> tuple[Flight, bool]:
-        """Return this run's flight of *key*, or a new one, and whether it is new."""
+    def _enter(self, key: Hashable, run: object, backend: Backend) -> tuple[Flight, bool, Any]:
+        """Return this run's flight of *key*, or a new one, whether it is new, and
+        the stored value if it is stale (else _MISSING): then nobody waits for the
+        flight, a refresh in the background if it is new."""
         store = self.store
         with self.lock:
+            stale = _MISSING
             if store.ttl is not None:
-                store.drop_expired(key, store.timer())
+                stale = store.drop_expired(key, store.timer())
             runs = self.slots.get(key)
             flight = None if runs is None else runs.get(run)
             if flight is not None:
-                return flight, False
+                return flight, False, stale
             flight = Flight(self, key, run, backend)
+            flight.background = stale is not _MISSING
             if runs is None:
                 self.slots[key] = {run: flight}
             else:
                 _forget_ended_runs(runs)
                 runs[run] = flight
-            return flight, True
+            return flight, True, stale
 
     def _block(self, computing: Flight, flight: Flight) -> list[Flight]:
         """Record that the computation *computing* waits for *flight*, unless *flight*
@@ -382,12 +406,18 @@ class Flights:
             # and no lock may be taken here, where any allocation may have led.
             flight.state = _STOPPED
             return
+        store = self.store
         try:
+            seconds = None
+            if error is None and not flight.stop_reason and store.ttl is not None:
+                seconds = store.lifetime(value)  # a ttl callable runs with no lock held
             with self.lock:
                 current = self._release(flight)
                 if current and not flight.stop_reason and error is None:
-                    self.store.put(flight.key, value)
-        except BaseException as exc:  # a timer that raises: nobody may hang
+                    store.put(flight.key, value, seconds)
+        except BaseException as exc:  # a ttl or timer that raises: nobody may hang
+            with self.lock:
+                self._release(flight)
             error = exc
         if flight.stop_reason:
             # An error raised while it unwound (a finally that fails) is what the

@@ -6,6 +6,8 @@ either backend, in any thread.
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -103,14 +105,15 @@ class Store:
     ``entries`` itself.
     """
 
-    __slots__ = ("_deadlines", "entries", "jitter", "maxsize", "timer", "ttl")
+    __slots__ = ("_deadlines", "entries", "jitter", "maxsize", "stale", "timer", "ttl")
 
     def __init__(
         self,
         maxsize: int | None,
-        ttl: float | None,
+        ttl: float | Callable[[Any], float | None] | None,
         jitter: float | None,
         timer: Callable[[], float],
+        stale: float | None = None,
     ) -> None:
         # key -> value, or key -> Timed when a ttl is set
         self.entries: OrderedDict[Hashable, Any] = OrderedDict()
@@ -120,9 +123,23 @@ class Store:
         self.ttl = ttl
         self.jitter = jitter
         self.timer = timer
+        # Seconds after its deadline during which an entry is served stale, while
+        # it is refreshed; it expires at the window's end.
+        self.stale = 0.0 if stale is None else stale
 
-    def put(self, key: Hashable, value: Any) -> None:
-        """Store *value* under *key* as the most recent entry, evicting as needed.
+    def lifetime(self, value: Any) -> float | None:
+        """Return for how many seconds *value* is to be returned (None: no expiry).
+
+        Calls a ttl callable, which may be slow or call the cache: the caller holds
+        no lock. Raises an error that names ttl if the callable fails or gives what
+        is not a lifetime.
+        """
+        ttl = self.ttl
+        return _lifetime(ttl, value) if callable(ttl) else ttl
+
+    def put(self, key: Hashable, value: Any, seconds: float | None) -> None:
+        """Store *value* under *key* as the most recent entry, for *seconds* (as
+        ``lifetime()`` gave them) if there is a ttl, evicting as needed.
 
         With a ttl, first reclaims expired entries (at least one if there is any),
         and evicts an expired entry rather than a live one.
@@ -130,20 +147,24 @@ class Store:
         if self.maxsize == 0:
             return
         entries = self.entries
-        if self.ttl is None:
+        ttl = self.ttl
+        if ttl is None:
             entries[key] = value
             entries.move_to_end(key)
             if self.maxsize is not None and len(entries) > self.maxsize:
                 entries.popitem(last=False)
             return
         now = self.timer()
-        deadline = now + self.ttl
-        if self.jitter:
-            deadline += random.uniform(0, self.jitter)
         self._reclaim(now, _RECLAIM_BUDGET)
-        self._remove(key)  # a result stored meanwhile (by another run) is replaced
-        if deadline <= now:
-            return  # expired as it is stored (ttl 0, or below the timer's resolution)
+        self._remove(key)  # a result stored meanwhile (stale, or by another run) goes
+        if seconds is None:
+            deadline = math.inf
+        else:
+            deadline = now + seconds
+            if self.jitter:
+                deadline += random.uniform(0, self.jitter)
+            if deadline <= now:
+                return  # expired as it is stored (ttl 0, or below the timer's resolution)
         timed = Timed(deadline)
         timed.key = key
         timed.value = value
@@ -158,7 +179,8 @@ class Store:
         many were removed."""
         deadlines = self._deadlines
         removed = 0
-        while removed < budget and deadlines and now >= deadlines[0]:
+        stale = self.stale
+        while removed < budget and deadlines and now >= deadlines[0] + stale:
             self._remove(deadlines[0].key)
             removed += 1
         return removed
@@ -169,11 +191,16 @@ class Store:
         if timed is not None and self.ttl is not None:
             self._deadlines.remove_entry(timed)
 
-    def drop_expired(self, key: Hashable, now: float) -> None:
-        """Remove the entry for *key* if it has expired."""
+    def drop_expired(self, key: Hashable, now: float) -> Any:
+        """Remove the entry for *key* if it has expired; return its value if it is
+        stale (past its deadline, within the stale window), else _MISSING."""
         timed = self.entries.get(key)
-        if timed is not None and now >= timed:
-            self._remove(key)
+        if timed is None or now < timed:
+            return _MISSING
+        if now < timed + self.stale:
+            return timed.value
+        self._remove(key)
+        return _MISSING
 
     def reclaim_all(self) -> None:
         """Remove every expired entry."""
@@ -187,7 +214,7 @@ class Store:
     def _live(self, key: Hashable) -> Any:
         """Return the entry for *key* unless it has expired, else _MISSING."""
         found = self.entries.get(key, _MISSING)
-        if found is not _MISSING and self.ttl is not None and self.timer() >= found:
+        if found is not _MISSING and self.ttl is not None and self.timer() >= found + self.stale:
             return _MISSING
         return found
 
@@ -201,6 +228,26 @@ class Store:
         """Remove every entry."""
         self.entries.clear()
         self._deadlines.clear()
+
+
+def _lifetime(ttl: Callable[[Any], float | None], value: Any) -> float | None:
+    """Return the seconds for which *value* is returned, as the ttl callable gives
+    them, checked; raise an error that names ttl if it fails or gives no lifetime."""
+    try:
+        seconds = ttl(value)
+    except Exception as exc:
+        raise RuntimeError(f"the ttl callable {ttl!r} raised {exc!r} for {value!r}") from exc
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(
+            f"the ttl callable {ttl!r} must return a real number or None, not {seconds!r}"
+        )
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(
+            f"the ttl callable {ttl!r} must return a non-negative number, not {seconds!r}"
+        )
+    return float(seconds)
 
 
 _MISSING: Final[Any] = object()

@@ -23,6 +23,7 @@ from typing import (
     NoReturn,
     TypedDict,
     TypeVar,
+    cast,
     final,
     overload,
 )
@@ -499,11 +500,19 @@ def _make_decorator(
     jitter: object,
     key: Callable[..., Hashable] | None,
     timer: Callable[[], float],
+    stale: object,
 ) -> _Decorator:
-    checked_ttl = _check_number("ttl", ttl)
+    # A ttl is a number of seconds or a callable that gives them for each result.
+    checked_ttl: float | Callable[[Any], float | None] | None
+    checked_ttl = (
+        cast("Callable[[Any], float | None]", ttl) if callable(ttl) else _check_number("ttl", ttl)
+    )
     checked_jitter = _check_number("jitter", jitter)
     if checked_jitter is not None and checked_ttl is None:
         raise ValueError("jitter requires ttl to be set")
+    checked_stale = _check_number("stale", stale)
+    if checked_stale is not None and checked_ttl is None:
+        raise ValueError("stale requires ttl to be set")
     if key is not None and not callable(key):
         raise TypeError(f"key must be callable, not {key!r}")
     if key is not None and typed:
@@ -539,7 +548,7 @@ def _make_decorator(
             unbind: Callable[[], Callable[..., Any]] = fn._make_unbound_method  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
             target = unbind()  # pyright: ignore[reportUnknownVariableType]  # see above
 
-        store = Store(maxsize, checked_ttl, checked_jitter, timer)
+        store = Store(maxsize, checked_ttl, checked_jitter, timer, checked_stale)
         return _LRUCacheWrapper(
             target,  # pyright: ignore[reportUnknownArgumentType]  # partialmethod's
             store,
@@ -571,10 +580,11 @@ def alru_cache(
     maxsize: int | None = 128,
     typed: bool = False,
     *,
-    ttl: float | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
     jitter: float | None = None,
     key: Callable[..., Hashable] | None = None,
     timer: Callable[[], float] = time.monotonic,
+    stale: float | None = None,
 ) -> _Decorator: ...
 
 
@@ -582,10 +592,11 @@ def alru_cache(
     maxsize: int | Callable[_P, Coroutine[Any, Any, _R]] | partialmethod[Any] | None = 128,
     typed: bool = False,
     *,
-    ttl: float | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
     jitter: float | None = None,
     key: Callable[..., Hashable] | None = None,
     timer: Callable[[], float] = time.monotonic,
+    stale: float | None = None,
 ) -> Any:
     """Decorator to wrap an ``async def`` function with a memoizing callable that
     saves up to the *maxsize* most recent results, under asyncio and trio.
@@ -594,16 +605,19 @@ def alru_cache(
     If *maxsize* is None the cache grows without bound; 0 stores nothing but still
     shares concurrent executions. If *typed* is true, arguments of different types
     are cached separately. *ttl* (seconds by *timer*, plus up to *jitter*) bounds
-    how long a result is returned. *key*, a callable taking the function's
+    how long a result is returned; it may also be a callable that takes each result
+    and gives its seconds (None: no expiry, 0: not stored). With *stale* seconds, a
+    result past its ttl is still returned at once for that long while one call
+    refreshes it in the background. *key*, a callable taking the function's
     arguments, builds the cache key instead of the arguments themselves.
 
     May be used bare (``@alru_cache``) or called (``@alru_cache(maxsize=...)``).
     Exceptions are never cached.
     """
     if maxsize is None or isinstance(maxsize, int):
-        return _make_decorator(maxsize, typed, ttl, jitter, key, timer)
+        return _make_decorator(maxsize, typed, ttl, jitter, key, timer, stale)
     if callable(maxsize) or isinstance(maxsize, partialmethod):  # pyright: ignore[reportUnnecessaryIsInstance]
-        return _make_decorator(128, typed, ttl, jitter, key, timer)(maxsize)
+        return _make_decorator(128, typed, ttl, jitter, key, timer, stale)(maxsize)
     raise NotImplementedError(
         f"{maxsize!r} decorating is not supported:"
         " maxsize must be an int, None or the coroutine function to decorate"
