@@ -171,6 +171,27 @@ async def prepare_hit_ttl(settings: Settings) -> Trial:
     return await hits_on_one_key(alru_cache(ttl=TTL_SECONDS)(new_source()), settings)
 
 
+async def prepare_stale_hit(settings: Settings) -> Trial:
+    """Stale hits that each start one refresh: every key was stored, then its ttl ran
+    out (a fake clock moves past it), and it is within its stale window."""
+    clock = [0.0]
+    cached = alru_cache(maxsize=None, ttl=1.0, stale=1e9, timer=lambda: clock[0])(new_source())
+    fresh = FreshKeys()
+
+    async def trial() -> Measurement:
+        keys = fresh.take(settings.miss_calls)
+        await fill(cached, keys)
+        clock[0] += 2.0  # past every deadline, well within the window
+        measurement = await timed_loop(cached, keys)
+        with anyio.fail_after(60):  # the refreshes this started
+            while cached.cache_parameters()["tasks"]:
+                await anyio.lowlevel.checkpoint()
+        cached.cache_clear()
+        return measurement
+
+    return trial
+
+
 # The caches of the stored-size rows, filled once per process and kept for the next
 # backend's run: a million misses take longer than all the timed runs together, and
 # stored results are valid in any event loop run, so every backend hits the same entries.
@@ -367,6 +388,7 @@ CASES: Final = (
     ),
     Case("hit", "hit", prepare_hit),
     Case("hit-ttl", "hit, ttl", prepare_hit_ttl),
+    Case("hit-stale", "hit, stale, starting its refresh", prepare_stale_hit),
     Case("hit-small", f"hit, {SMALL_ENTRIES} stored", prepare_small_hit),
     Case("hit-large", "hit, {large:,} stored", prepare_large_hit),
     Case("miss", MISS_LABEL, prepare_miss),
