@@ -66,9 +66,11 @@ class Flight:
         "outcome",
         "run",
         "scope",
+        "starting",
         "state",
         "stop_reason",
         "task",
+        "tasks_blocked_on",
         "waiters",
     )
 
@@ -85,6 +87,8 @@ class Flight:
         self.stop_reason = 0  # _CLOSE or _ABANDON once the cache stops it
         self.task: object = None  # the runner, kept alive as the loop keeps it weakly
         self.blocked_on: list[Flight] | None = None  # flights its function waits for
+        self.tasks_blocked_on: list[Flight] | None = None  # ...and tasks it started
+        self.starting = False  # in its runner's eager first step
         self.depth = 0  # eager starts it is nested in
         self.background = False  # a refresh of a stale entry: never left by its callers
 
@@ -94,8 +98,7 @@ class Flight:
 
     def runs_here(self, backend: Backend) -> bool:
         """Return True if the current task is this computation's runner."""
-        # No task yet: the runner is in its eager first step, inside start().
-        return self.state == _PENDING and self.task in (None, backend.current_task())
+        return self.state == _PENDING and self.task is backend.current_task()
 
     def runner_ended(self, task: object) -> None:
         """Settle the flight if its runner ended without running: an asyncio Task
@@ -175,9 +178,12 @@ def _name(fn: object) -> str:
     return repr(fn) if name is None else f"{name}()"
 
 
-def _waits_for(flight: Flight, target: Flight) -> list[Flight] | None:
+def _waits_for(
+    flight: Flight, target: Flight, *, through_tasks: bool = False
+) -> list[Flight] | None:
     """Return the chain of flights from *flight* to *target* along what each one's
-    function waits for, or None if *flight* does not wait for *target*."""
+    function waits for (and with *through_tasks*, the tasks it started), or None if
+    *flight* does not wait for *target*."""
     chains = [[flight]]
     seen: set[int] = set()
     while chains:
@@ -189,6 +195,8 @@ def _waits_for(flight: Flight, target: Flight) -> list[Flight] | None:
             continue
         seen.add(id(last))
         chains.extend([*chain, blocked] for blocked in last.blocked_on or ())
+        if through_tasks:
+            chains.extend([*chain, blocked] for blocked in last.tasks_blocked_on or ())
     return None
 
 
@@ -247,9 +255,9 @@ class Flights:
         else:
             self.count_hit()
         blocked_on = None
-        if computing is not None and computing.runs_here(backend):
+        if computing is not None and computing.state == _PENDING:
             # Recorded before an eager start, whose first step may already look.
-            blocked_on = self._block(computing, flight)
+            blocked_on = self._block(computing, flight, computing.runs_here(backend))
         try:
             if leading:
                 self._start(flight, computing, args, kwargs)
@@ -300,12 +308,16 @@ class Flights:
         """Start *flight*'s runner, from a caller inside *computing* if not None."""
         # Without a task yet, the computing flight is in its eager first step:
         # this start would nest in the same frame stack.
-        if computing is not None and computing.task is None and computing.state == _PENDING:
+        if computing is not None and computing.starting:
             flight.depth = computing.depth + 1
         backend = flight.backend
-        task = backend.start(
-            flight.run, flight.depth < _MAX_EAGER_NESTING, self._compute, flight, args, kwargs
-        )
+        flight.starting = True
+        try:
+            task = backend.start(
+                flight.run, flight.depth < _MAX_EAGER_NESTING, self._compute, flight, args, kwargs
+            )
+        finally:
+            flight.starting = False
         if flight.state == _PENDING:  # else an eager start that returned at once
             flight.task = task
             if flight.scope is None:  # not started yet
@@ -333,13 +345,19 @@ class Flights:
                 runs[run] = flight
             return flight, True, stale
 
-    def _block(self, computing: Flight, flight: Flight) -> list[Flight]:
-        """Record that the computation *computing* waits for *flight*, unless *flight*
-        waits for it; return the list to remove *flight* from when the wait ends."""
-        self._refuse_self_wait(computing, flight)
-        blocked_on = computing.blocked_on
-        if blocked_on is None:
-            blocked_on = computing.blocked_on = []
+    def _block(self, computing: Flight, flight: Flight, own_task: bool) -> list[Flight]:
+        """Record that the computation *computing* waits for *flight*, in its runner
+        (*own_task*) or in a task it started; in its runner, refuse to if *flight*
+        waits for it. Return the list to remove *flight* from when the wait ends."""
+        if own_task:
+            self._refuse_self_wait(computing, flight)
+            blocked_on = computing.blocked_on
+            if blocked_on is None:
+                blocked_on = computing.blocked_on = []
+        else:
+            blocked_on = computing.tasks_blocked_on
+            if blocked_on is None:
+                blocked_on = computing.tasks_blocked_on = []
         blocked_on.append(flight)
         return blocked_on
 
@@ -353,6 +371,11 @@ class Flights:
             self._release(flight)
             self.detached.add(flight)  # a task until it has unwound
         flight.stop(_ABANDON)
+        # A caller in a task that the computation (or one it waits for) started
+        # would wait for itself: the computation unwinds only once that task ends.
+        computing = _computing.get()
+        if computing is not None and _waits_for(flight, computing, through_tasks=True):
+            return
         if not isinstance(exc, GeneratorExit):  # a closing coroutine cannot await
             assert flight.event is not None  # the caller waited on it
             await flight.backend.wait_unwound(flight.event)
@@ -381,6 +404,8 @@ class Flights:
         """The runner: call the function in a cancel scope that only the cache
         cancels, and settle the flight with its outcome. Never raises."""
         _computing.set(flight)  # in the runner's own copy of the caller's context
+        if flight.task is None:  # an eager start: start() has not returned it yet
+            flight.task = flight.backend.current_task()
         value = _NO_VALUE
         if not flight.stop_reason:  # else stopped before it started
             scope = flight.scope = flight.backend.new_scope()

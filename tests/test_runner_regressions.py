@@ -394,3 +394,23 @@ async def test_deadline_heap_invariant_holds_through_a_random_mix_of_operations(
     info = make.cache_info()
     assert info.misses > 16  # evictions and expiries happened
     check_heap(make._store)
+
+
+async def test_task_of_the_function_left_last_on_its_flight_does_not_wait_for_itself() -> None:
+    """A task that the function starts and waits for, calling the same key, is left
+    the last caller once the first gives up; when it is cancelled it does not wait
+    for the computation to unwind (which waits for that task): close returns and
+    nothing stays in flight."""
+
+    @alru_cache
+    async def f(x: int) -> int:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(f, x)  # waits for the computation that waits for it
+        return x
+
+    with anyio.move_on_after(0.05):
+        await f(1)
+    assert f.cache_parameters()["tasks"] == 1
+    with anyio.fail_after(TIMEOUT):
+        await f.cache_close()
+    assert f.cache_parameters()["tasks"] == 0

@@ -282,3 +282,27 @@ def test_runner_never_started_by_a_closed_loop_is_dropped_without_a_warning() ->
     gc.collect()  # a never-awaited coroutine would warn here
     assert value._flights.slots == {}
     assert all(message == "Task was destroyed but it is pending!" for message in destroyed)
+
+
+async def test_task_started_eagerly_by_the_function_is_no_self_wait() -> None:
+    """With the eager task factory (Python 3.12+; the default one below), a task that
+    the function starts during its first step and does not wait for, calling the same
+    key, is served the value, not refused as a self-wait."""
+    loop = asyncio.get_running_loop()
+    factory = getattr(asyncio, "eager_task_factory", None)
+    loop.set_task_factory(factory)
+    background: list[asyncio.Task[int]] = []
+
+    @alru_cache
+    async def f(x: int) -> int:
+        background.append(asyncio.create_task(f(x)))
+        await asyncio.sleep(0)
+        return x
+
+    try:
+        with anyio.fail_after(TIMEOUT):
+            assert await f(1) == 1
+            assert await background[0] == 1
+    finally:
+        loop.set_task_factory(None)
+    assert f.cache_parameters()["tasks"] == 0
