@@ -274,3 +274,53 @@ async def rejected_partial() -> None:
     """pyright knows a partial's remaining parameters; mypy sees (...) and accepts."""
     cached = alru_cache(partial(fetch, 1))
     await cached(2)  # pyright: ignore[reportArgumentType]
+
+
+# --- freshness: a ttl callable and stale ------------------------------------------------
+
+
+class Token:
+    """An access token that says how long it is valid."""
+
+    def __init__(self, expires_in: float) -> None:
+        self.expires_in = expires_in
+
+
+def token_lifetime(result: Token) -> float | None:
+    return result.expires_in or None
+
+
+def text_lifetime(result: Token) -> str:
+    return str(result.expires_in)
+
+
+async def test_ttl_callable_and_stale_keep_the_signature() -> None:
+    """ttl as a lambda or as a function of the result type, and stale as seconds, are
+    accepted and keep the parameters and the return type."""
+
+    @alru_cache(ttl=lambda result: result.expires_in, stale=5.0)
+    async def by_lambda(x: int) -> Token:
+        return Token(x)
+
+    @alru_cache(maxsize=8, ttl=token_lifetime, jitter=0.5, stale=5)
+    async def by_function(x: int) -> Token:
+        return Token(x)
+
+    @alru_cache(ttl=10, stale=5.0, timer=time.monotonic)
+    async def by_number(x: int) -> Token:
+        return Token(x)
+
+    applied = alru_cache(ttl=token_lifetime, stale=None)(by_function.__wrapped__)
+
+    for cached in (by_lambda, by_function, by_number, applied):
+        assert assert_type(await cached(2), Token).expires_in == 2
+        assert assert_type(cached.cache_contains(2), bool)
+        assert assert_type(cached.cache_invalidate(2), bool)
+        assert not assert_type(cached.cache_contains(x=2), bool)
+
+
+def rejected_freshness() -> None:
+    """stale as text, and a ttl callable whose lifetime is text."""
+    alru_cache(ttl=10, stale="5")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    alru_cache(ttl=text_lifetime)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    alru_cache(ttl=lambda result: "5")  # type: ignore[arg-type, return-value]  # pyright: ignore[reportArgumentType]
