@@ -193,11 +193,13 @@ class Store:
 
     def drop_expired(self, key: Hashable, now: float) -> Any:
         """Remove the entry for *key* if it has expired; return its value if it is
-        stale (past its deadline, within the stale window), else _MISSING."""
+        stale (past its deadline, within the stale window), now the most recently
+        used, else _MISSING."""
         timed = self.entries.get(key)
         if timed is None or now < timed:
             return _MISSING
         if now < timed + self.stale:
+            self.entries.move_to_end(key)  # a stale hit is a hit: now the most recent
             return timed.value
         self._remove(key)
         return _MISSING

@@ -11,12 +11,20 @@ last caller leaves) and what each caller gets; after every step the cache and th
 model agree on contents, LRU order, counters, size and computations in flight.
 One machine drives one loop; another drives three loops (asyncio, trio, asyncio)
 at once on one cache, where each run must share only its own computations.
+
+The freshness machines add a ttl that is a callable of the result (no expiry, not
+stored, or seconds, depending on the value) and a stale window: within it a call
+returns the stored value at once, as a hit, and starts one background refresh
+unless a computation of its key is in flight in its run; a refresh that returns
+replaces the entry, one that fails leaves it until its window ends; past the
+window calls join the refresh, and nothing stale beyond it is ever returned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -48,9 +56,21 @@ PICKS = st.integers(min_value=0, max_value=99)  # which of the waiting callers o
 DURATIONS = st.sampled_from([0.5, 1.0, 2.5])
 TTLS = st.sampled_from([None, 0.0, 1.0, 2.0, 5.0, 10.0])
 MAXSIZES = st.sampled_from([None, 0, 1, 2, 3])
+# With freshness: short lifetimes, so that the clock crosses deadlines and windows.
+FRESH_MAXSIZES = st.sampled_from([None, 2, 3, 1])
+FRESH_TTLS = st.sampled_from([None, 1.0, 2.0])  # None: the ttl callable, lifetime()
+STALES = st.sampled_from([1.0, 2.5, 0.5, None])
+# What the ttl callable gives, picked by the result: seconds, no expiry, not stored.
+LIFETIMES: Final = (1.0, 2.5, None, 5.0, 0.0)
 TIMEOUT = 10
 
 CANCELLED: Final = "cancelled"
+
+
+def lifetime(result: tuple[int, int]) -> float | None:
+    """The ttl callable: seconds for which *result* is returned, from its key and run."""
+    key, serial = result
+    return LIFETIMES[(key + serial) % len(LIFETIMES)]
 
 
 class FakeTimer:
@@ -165,6 +185,7 @@ class Computation:
         self.loop = first.loop
         self.waiters: list[Call] = [first]
         self.registered = True  # new calls of its key in its loop join it
+        self.background = False  # a refresh of a stale entry, started by a stale hit
 
     def __repr__(self) -> str:
         return f"computation {self.run.serial} of {self.key} in {self.loop}"
@@ -178,6 +199,7 @@ class CacheModel(RuleBasedStateMachine):
     moves in one or more event loops: the cache against the model."""
 
     backends: ClassVar[tuple[str, ...]] = ("asyncio",)
+    freshness: ClassVar[bool] = False  # draw a ttl callable and a stale window
     stats: ClassVar[Counter[str]] = Counter()  # what the examples did, all together
 
     def __init__(self) -> None:
@@ -196,7 +218,8 @@ class CacheModel(RuleBasedStateMachine):
         self.model: OrderedDict[int, tuple[tuple[int, int], float | None]] = OrderedDict()
         self.in_flight: list[Computation] = []  # every computation not ended
         self.maxsize: int | None = None
-        self.ttl: float | None = None
+        self.ttl: float | Callable[[tuple[int, int]], float | None] | None = None
+        self.stale = 0.0  # the window after a deadline in which a stale hit is served
         self.hits = 0
         self.misses = 0
 
@@ -210,13 +233,22 @@ class CacheModel(RuleBasedStateMachine):
         finally:
             self.exits.close()
 
-    def live(self, key: int) -> bool:
-        """Return True if the model holds an unexpired result for *key*."""
+    def fresh(self, key: int) -> bool:
+        """Return True if the model holds a result for *key* before its deadline."""
         found = self.model.get(key)
         if found is None:
             return False
         deadline = found[1]
         return deadline is None or self.timer.now < deadline
+
+    def live(self, key: int) -> bool:
+        """Return True if the model holds a result for *key*, fresh or in its stale
+        window (what cache_contains and currsize count)."""
+        found = self.model.get(key)
+        if found is None:
+            return False
+        deadline = found[1]
+        return deadline is None or self.timer.now < deadline + self.stale
 
     def live_keys(self) -> list[int]:
         return [key for key in self.model if self.live(key)]
@@ -230,24 +262,45 @@ class CacheModel(RuleBasedStateMachine):
         ]
 
     def store(self, key: int, result: tuple[int, int]) -> None:
-        """Store a result as the cache does: expired entries go, then the LRU ones."""
-        for stale in [k for k in self.model if not self.live(k)]:
-            del self.model[stale]
-        self.model.pop(key, None)
-        if self.maxsize == 0 or self.ttl == 0.0:
+        """Store a result as the cache does: expired entries go, then the LRU ones.
+        A stale entry of its key is replaced, or removed if the result is not stored."""
+        if self.maxsize == 0:
             return
-        deadline = None if self.ttl is None else self.timer.now + self.ttl
+        for expired in [k for k in self.model if not self.live(k)]:
+            del self.model[expired]
+        self.model.pop(key, None)
+        seconds = self.ttl(result) if callable(self.ttl) else self.ttl
+        if seconds == 0.0:
+            return
+        # None: no ttl, or the callable's "no expiry" (the cache's deadline is inf)
+        deadline = None if seconds is None else self.timer.now + seconds
         self.model[key] = (result, deadline)
         if self.maxsize is not None and len(self.model) > self.maxsize:
             self.model.popitem(last=False)
 
-    @initialize(maxsize=MAXSIZES, ttl=TTLS)
-    def make_cache(self, maxsize: int | None, ttl: float | None) -> None:
-        self.maxsize = maxsize
-        self.ttl = ttl
+    @initialize(data=st.data())
+    def make_cache(self, data: st.DataObject) -> None:
+        stale: float | None = None
+        if self.freshness:
+            self.maxsize = data.draw(FRESH_MAXSIZES, label="maxsize")
+            drawn = data.draw(FRESH_TTLS, label="ttl")
+            self.ttl = lifetime if drawn is None else drawn
+            stale = data.draw(STALES, label="stale")
+        else:
+            self.maxsize = data.draw(MAXSIZES, label="maxsize")
+            self.ttl = data.draw(TTLS, label="ttl")
+        self.stale = stale or 0.0
+        self.cached = self.make_function(stale)
+        if self.freshness:  # start where freshness matters: a result gone stale, hit
+            self.call_and_finish(0, data)
+            if self.expiring():
+                self.call_in_window(0, data.draw(st.sampled_from([0.0, 0.5])), 1, data)
+
+    def make_function(self, stale: float | None) -> Any:
+        """Return the cached function: it waits for the machine to end its run."""
         runs, serial = self.runs, self.serial
 
-        @alru_cache(maxsize=maxsize, ttl=ttl, timer=self.timer)
+        @alru_cache(maxsize=self.maxsize, ttl=self.ttl, timer=self.timer, stale=stale)
         async def compute(key: int) -> tuple[int, int]:
             caller = CALLER.get()
             assert caller is not None  # the runner runs in a copy of its context
@@ -265,7 +318,7 @@ class CacheModel(RuleBasedStateMachine):
                 raise Boom(run.serial)
             return (key, run.serial)
 
-        self.cached = compute
+        return compute
 
     async def caller(self, call: Call) -> None:
         """A caller's task, which its computation (if it starts one) knows by context."""
@@ -290,13 +343,19 @@ class CacheModel(RuleBasedStateMachine):
         calls = [Call(next(self.calls), key, loop) for _ in range(size)]
         self.callers += calls
         before = len(self.runs)
-        stored = self.live(key)
+        fresh = self.fresh(key)
+        stale = not fresh and self.live(key)
+        stored = fresh or stale
         joined = self.registered(key, loop)
-        kind = "stored hits" if stored else "joins" if joined else "misses"
+        kind = (
+            "stored hits" if fresh else "stale hits" if stale else "joins" if joined else "misses"
+        )
+        if not fresh and not stale and joined and joined[0].background:
+            self.stats["joins of refreshes"] += size
         self.hits += size if stored or joined else size - 1
         self.misses += 0 if stored or joined else 1
         if stored:
-            self.model.move_to_end(key)
+            self.model.move_to_end(key)  # a hit, fresh or stale, is the most recent use
             for call in calls:
                 call.expected = self.model[key][0]
                 call.waiting = False
@@ -310,6 +369,17 @@ class CacheModel(RuleBasedStateMachine):
         self.stats[kind] += size if stored or joined else 1
         self.stats["joins"] += 0 if stored or joined else size - 1
         new_runs = self.runs[before:]
+        if stale and not joined:  # one refresh in the background, nobody waits for it
+            assert len(new_runs) == 1, f"{calls} started {len(new_runs)} refreshes"
+            run = new_runs[0]
+            assert (run.key, run.ended) == (key, False)
+            assert run.caller in calls, f"{run} started in the context of {run.caller}"
+            flight = Computation(run, run.caller)
+            flight.waiters = []
+            flight.background = True
+            self.in_flight.append(flight)
+            self.stats["refreshes started"] += 1
+            return calls
         if stored or joined:
             assert new_runs == [], f"{calls} started a computation beside {joined}"
             if not stored:  # a stored result comes first, even beside a computation
@@ -340,14 +410,22 @@ class CacheModel(RuleBasedStateMachine):
     def call_and_finish(self, key: int, data: st.DataObject) -> None:
         """A call whose computation, if it starts one, returns at once."""
         (call,) = self.start_calls(key, data.draw(st.sampled_from(self.loops)))
-        flight = next((flight for flight in self.in_flight if call in flight.waiters), None)
+        flight = next(
+            (
+                flight
+                for flight in self.in_flight
+                if call in flight.waiters or (flight.background and flight.run.caller is call)
+            ),
+            None,
+        )
         if flight is not None:
             self.end(flight, fail=False)
 
     @precondition(lambda self: any(flight.waiters for flight in self.in_flight))
     @rule(pick=PICKS)
     def cancel(self, pick: int) -> None:
-        """A waiting caller is cancelled; if it was the last, so is the computation."""
+        """A waiting caller is cancelled; if it was the last, so is the computation,
+        unless it is a refresh, which nobody's leaving cancels."""
         waiting = [call for flight in self.in_flight for call in flight.waiters]
         call = waiting[pick % len(waiting)]
         flight = next(flight for flight in self.in_flight if call in flight.waiters)
@@ -358,8 +436,8 @@ class CacheModel(RuleBasedStateMachine):
         assert scope is not None
         call.loop.act(scope.cancel)
         run = flight.run
-        if flight.waiters:
-            assert not run.ended, f"{flight} ended when {call} left, others wait"
+        if flight.waiters or flight.background:
+            assert not run.ended, f"{flight} ended when {call} left"
             self.stats["callers left"] += 1
             return
         self.stats["computations cancelled by their last caller"] += 1
@@ -367,11 +445,13 @@ class CacheModel(RuleBasedStateMachine):
         assert run.serial in call.ended_runs, f"{call} left before {flight} unwound"
         self.in_flight.remove(flight)
 
-    @precondition(lambda self: self.in_flight)
+    @precondition(lambda self: any(flight.waiters for flight in self.in_flight))
     @rule(pick=PICKS)
     def cancel_all(self, pick: int) -> None:
-        """Every caller of a computation is cancelled at once: the computation is."""
-        flight = self.in_flight[pick % len(self.in_flight)]
+        """Every caller of a computation is cancelled at once: the computation is,
+        unless it is a refresh."""
+        waited = [flight for flight in self.in_flight if flight.waiters]
+        flight = waited[pick % len(waited)]
         calls, flight.waiters = flight.waiters, []
         for call in calls:
             call.expected = CANCELLED
@@ -384,6 +464,10 @@ class CacheModel(RuleBasedStateMachine):
 
         flight.loop.act(cancel)
         run = flight.run
+        if flight.background:
+            assert not run.ended, f"{flight} ended when its joiners left"
+            self.stats["callers left"] += len(calls)
+            return
         assert (run.cancelled, run.ended) == (True, True), f"{flight} went on, its callers gone"
         assert any(run.serial in call.ended_runs for call in calls), f"{flight} never unwound"
         self.in_flight.remove(flight)
@@ -399,7 +483,8 @@ class CacheModel(RuleBasedStateMachine):
         flight.loop.act(gate.set)
         assert (run.ended, run.cancelled) == (True, False), f"{flight} did not end as told"
         self.in_flight.remove(flight)
-        self.stats[f"computations {'failed' if fail else 'finished'}"] += 1
+        what = "refreshes" if flight.background else "computations"
+        self.stats[f"{what} {'failed' if fail else 'finished'}"] += 1
         self.stats["callers served"] += len(flight.waiters)
         expected = (Boom, run.serial) if fail else (flight.key, run.serial)
         for call in flight.waiters:
@@ -459,45 +544,92 @@ class CacheModel(RuleBasedStateMachine):
     def advance(self, seconds: float) -> None:
         self.timer.now += seconds
 
+    def expiring(self) -> list[int]:
+        """Return the keys whose stored entry has a deadline and has not expired."""
+        return [key for key, found in self.model.items() if found[1] is not None and self.live(key)]
+
+    def move_into_window(self, pick: int, where: float) -> int:
+        """Move the clock to a stored entry's deadline, into its stale window, or to
+        the window's end (where it expires), unless the clock is past that; return
+        the entry's key."""
+        keys = self.expiring()
+        key = keys[pick % len(keys)]
+        deadline = self.model[key][1]
+        assert deadline is not None
+        self.timer.now = max(self.timer.now, deadline + where * self.stale)
+        self.stats[f"clock moved to deadline + {where} window"] += 1
+        return key
+
+    @precondition(lambda self: self.freshness and self.expiring())
+    @rule(pick=PICKS, where=st.sampled_from([0.0, 0.5, 1.0]))
+    def advance_into_window(self, pick: int, where: float) -> None:
+        self.move_into_window(pick, where)
+
+    @precondition(lambda self: self.freshness and self.expiring())
+    @rule(
+        pick=PICKS,
+        where=st.sampled_from([0.0, 0.5, 1.0]),
+        size=st.integers(min_value=1, max_value=3),
+        data=st.data(),
+    )
+    def call_in_window(self, pick: int, where: float, size: int, data: st.DataObject) -> None:
+        """Calls of a key whose entry has just gone stale, or has just expired:
+        stale hits and one refresh per run, or joins of the refresh still running."""
+        key = self.move_into_window(pick, where)
+        self.start_calls(key, data.draw(st.sampled_from(self.loops)), size)
+
     # Invariants
 
     @precondition(lambda self: self.cached is not None)
     @invariant()
     def agrees_with_model(self) -> None:
-        """Contents, LRU order, computations, counters and callers match, read without
-        side effects."""
+        """Contents, LRU order, deadlines, computations, counters and callers match,
+        read without side effects."""
         cached = self.cached
         for key in range(4):
             expected = self.live(key) or bool(self.registered(key))
             assert cached.cache_contains(key) is expected
         store = cached._store
-        order = [
-            key
+        entries = {
+            key: (found, None) if store.ttl is None else (found.value, float(found))
             for key, found in store.entries.items()
-            if store.ttl is None or self.timer.now < found
-        ]
-        assert order == self.live_keys()
-        slots = {key: len(runs) for key, runs in cached._flights.slots.items()}
-        registered = [flight.key for flight in self.in_flight if flight.registered]
-        assert slots == {key: registered.count(key) for key in registered}
+            if store.ttl is None or self.timer.now < found + self.stale
+        }
+        assert list(entries) == self.live_keys()
+        for key, (value, deadline) in entries.items():  # a refresh gave a new deadline
+            expected_value, expected_deadline = self.model[key]
+            assert (value, deadline) == (
+                expected_value,
+                None if store.ttl is None else expected_deadline or math.inf,
+            ), key
+        slots = sorted(
+            (key, flight.background)
+            for key, runs in cached._flights.slots.items()
+            for flight in runs.values()
+        )
+        registered = [flight for flight in self.in_flight if flight.registered]
+        assert slots == sorted((flight.key, flight.background) for flight in registered)
         assert cached.cache_parameters()["tasks"] == len(self.in_flight)
         assert sum(not run.ended for run in self.runs) == len(self.in_flight)
         hits = count_of(cached._flights.hits) - cached._hits_cleared
         misses = count_of(cached._flights.misses) - cached._misses_cleared
         assert (hits, misses) == (self.hits, self.misses)
         if self.maxsize is not None:
-            assert len(order) <= self.maxsize
+            assert len(entries) <= self.maxsize
         for call in self.callers:
             assert call.done is not call.waiting, call
             got = (Boom, call.got.args[0]) if isinstance(call.got, Boom) else call.got
             assert not call.done or got == call.expected, (call, call.got, call.expected)
 
 
-def run_machine(backends: tuple[str, ...], examples: int) -> None:
+def run_machine(
+    backends: tuple[str, ...], examples: int, *, freshness: bool = False
+) -> Counter[str]:
     class Machine(CacheModel):
         pass
 
     Machine.backends = backends
+    Machine.freshness = freshness
     Machine.stats = Counter()
     examples = 25 * examples if SOAK else examples
     run_state_machine_as_test(
@@ -509,7 +641,9 @@ def run_machine(backends: tuple[str, ...], examples: int) -> None:
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
-    print(f"{examples} examples in {len(backends)} loops: {dict(Machine.stats)}")
+    what = "with freshness " if freshness else ""
+    print(f"{examples} examples {what}in {len(backends)} loops: {dict(Machine.stats)}")
+    return Machine.stats
 
 
 def test_cache_agrees_with_model(anyio_backend: str) -> None:
@@ -522,6 +656,22 @@ def test_cache_agrees_with_model_across_event_loops() -> None:
     """The same in three event loops at once on one cache: each run's callers share
     that run's computations only, and the counters and contents stay exact."""
     run_machine(("asyncio", "trio", "asyncio"), 30)
+
+
+def test_cache_with_ttl_callable_and_stale_window_agrees_with_model(anyio_backend: str) -> None:
+    """With a ttl callable of the result and a stale window, stale hits, background
+    refreshes, their joiners and expiry at deadline + window match the model."""
+    stats = run_machine((anyio_backend,), 20, freshness=True)
+    # The examples reach what they are meant to check.
+    assert stats["stale hits"] > 0
+    assert stats["refreshes started"] > 0
+
+
+def test_cache_with_stale_window_agrees_with_model_across_event_loops() -> None:
+    """The same in three event loops at once: each run starts and shares its own
+    refresh of a stale entry that all of them see."""
+    stats = run_machine(("asyncio", "trio", "asyncio"), 12, freshness=True)
+    assert stats["refreshes started"] > 0
 
 
 @pytest.mark.parametrize("ttl", [0.0, 1e-300])
