@@ -2,9 +2,11 @@
 
 The first call of a key starts the computation in a runner task of its own (see
 ``_runner``); every caller, the first included, then waits for its outcome on an
-anyio Event that the flight creates only once somebody has to wait. A caller's
-cancellation affects that caller only; the last waiting caller's cancellation
-cancels the computation and waits for it to unwind.
+event (anyio's on asyncio, trio's own on trio) that the flight creates only once
+somebody has to wait. A caller's cancellation affects that caller only; the last
+waiting caller's cancellation cancels the computation and waits for it to unwind.
+A call that finds its entry stale is served at once, and starts a refresh in the
+background unless one is in flight.
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ _STOPPED: Final = 3  # cancelled by the cache: closed, or left by its last calle
 _CLOSE: Final = 1
 _ABANDON: Final = 2
 
-_NO_VALUE: Final[Any] = object()
+_NO_VALUE: Final[Any] = object()  # the function did not return: the scope absorbed a stop
 
 # An eager start runs the function in its caller's frame stack, so a recursive
 # cached function nests one level per call; beyond this depth a runner starts on
 # the loop's next iteration instead, with a fresh stack.
-_MAX_EAGER_NESTING: Final = 40  # the function did not return: the scope absorbed a stop
+_MAX_EAGER_NESTING: Final = 40
 
 
 @final
@@ -531,18 +533,23 @@ class Flights:
         run, backend = current_run()
         with self.lock:
             own = [flight for flight in (*self._registered(), *self.detached) if flight.run is run]
+        # The computations that wait for the one calling close() (or for a task it
+        # started, which may be calling): their stop reaches them once it goes on,
+        # and waiting for them could only hang.
         computing = _computing.get()
-        if computing is not None and computing.runs_here(backend):
-            # The computations that wait for the one calling close(): their stop
-            # reaches them once it goes on (or, with *wait*, never).
-            waiting = [flight for flight in own if _waits_for(flight, computing) is not None]
-            if wait and waiting:
+        waiting: list[Flight] = []
+        if computing is not None and computing.state == _PENDING:
+            in_runner = computing.runs_here(backend)
+            waiting = [
+                flight
+                for flight in own
+                if _waits_for(flight, computing, through_tasks=not in_runner) is not None
+            ]
+            if wait and waiting and in_runner:
                 raise RuntimeError(
                     f"cache_close(wait=True) of {_name(self.fn)}, called while computing"
                     f" {_name(computing.flights.fn)}, would wait for itself"
                 )
-        else:
-            waiting = []
         self.closed = True
         refuse_hits()
         if not wait:

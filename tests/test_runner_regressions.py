@@ -414,3 +414,23 @@ async def test_task_of_the_function_left_last_on_its_flight_does_not_wait_for_it
     with anyio.fail_after(TIMEOUT):
         await f.cache_close()
     assert f.cache_parameters()["tasks"] == 0
+
+
+async def test_close_with_wait_from_a_task_the_function_started_returns() -> None:
+    """cache_close(wait=True) called in a task that the function started and waits for
+    does not wait for that computation (which waits for the task): it returns, and the
+    function returns its value."""
+
+    @alru_cache
+    async def f(x: int) -> int:
+        async def close_from_a_task() -> None:
+            await f.cache_close(wait=True)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(close_from_a_task)
+        return x
+
+    with anyio.fail_after(TIMEOUT):
+        assert await f(1) == 1
+    assert f.cache_parameters()["closed"]
+    assert f.cache_parameters()["tasks"] == 0
