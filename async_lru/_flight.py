@@ -308,8 +308,8 @@ class Flights:
         kwargs: dict[str, Any],
     ) -> None:
         """Start *flight*'s runner, from a caller inside *computing* if not None."""
-        # Without a task yet, the computing flight is in its eager first step:
-        # this start would nest in the same frame stack.
+        # A caller inside a computation still in its eager first step: this start
+        # would nest in the same frame stack.
         if computing is not None and computing.starting:
             flight.depth = computing.depth + 1
         backend = flight.backend

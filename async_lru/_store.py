@@ -239,17 +239,29 @@ def _lifetime(ttl: Callable[[Any], float | None], value: Any) -> float | None:
         seconds = ttl(value)
     except Exception as exc:
         raise RuntimeError(f"the ttl callable {ttl!r} raised {exc!r} for {value!r}") from exc
-    if seconds is None:
+    return check_seconds(seconds, "ttl", returned_by=ttl)
+
+
+def check_seconds(value: object, name: str, *, returned_by: object = None) -> float | None:
+    """Return *value*, a number of seconds or None, as a float or None; raise
+    TypeError if it is no real number, ValueError if it is negative or NaN. The
+    errors name the parameter *name*, or the callable given as it that *returned_by*
+    is, if not None."""
+    if value is None:
         return None
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if returned_by is None:
+            raise TypeError(f"{name} must be a real number or None, not {value!r}")
         raise TypeError(
-            f"the ttl callable {ttl!r} must return a real number or None, not {seconds!r}"
+            f"the {name} callable {returned_by!r} must return a real number or None, not {value!r}"
         )
-    if math.isnan(seconds) or seconds < 0:
+    if math.isnan(value) or value < 0:
+        if returned_by is None:
+            raise ValueError(f"{name} must be non-negative, not {value!r}")
         raise ValueError(
-            f"the ttl callable {ttl!r} must return a non-negative number, not {seconds!r}"
+            f"the {name} callable {returned_by!r} must return a non-negative number, not {value!r}"
         )
-    return float(seconds)
+    return float(value)
 
 
 _MISSING: Final[Any] = object()

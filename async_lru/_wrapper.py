@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
-import numbers
 import time
 import warnings
 from collections.abc import Callable, Coroutine, Hashable
@@ -29,7 +27,7 @@ from typing import (
 )
 
 from ._flight import Flights
-from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # package-private
+from ._store import _MISSING, Store, check_seconds  # pyright: ignore[reportPrivateUsage]  # package-private
 
 if TYPE_CHECKING:
     from typing import Concatenate, Protocol
@@ -483,16 +481,6 @@ if TYPE_CHECKING:
         ) -> _LRUCacheWrapper[..., _R]: ...
 
 
-def _check_number(name: str, value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number or None, not {value!r}")
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"{name} must be non-negative, not {value!r}")
-    return float(value)
-
-
 def _make_decorator(
     maxsize: int | None,
     typed: bool,
@@ -505,12 +493,12 @@ def _make_decorator(
     # A ttl is a number of seconds or a callable that gives them for each result.
     checked_ttl: float | Callable[[Any], float | None] | None
     checked_ttl = (
-        cast("Callable[[Any], float | None]", ttl) if callable(ttl) else _check_number("ttl", ttl)
+        cast("Callable[[Any], float | None]", ttl) if callable(ttl) else check_seconds(ttl, "ttl")
     )
-    checked_jitter = _check_number("jitter", jitter)
+    checked_jitter = check_seconds(jitter, "jitter")
     if checked_jitter is not None and checked_ttl is None:
         raise ValueError("jitter requires ttl to be set")
-    checked_stale = _check_number("stale", stale)
+    checked_stale = check_seconds(stale, "stale")
     if checked_stale is not None and checked_ttl is None:
         raise ValueError("stale requires ttl to be set")
     if key is not None and not callable(key):
