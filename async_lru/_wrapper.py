@@ -232,10 +232,10 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         return self._store.contains(key) or self._flights.in_flight_for(key)
 
     async def cache_close(self, *, wait: bool = False) -> None:
-        """Close the cache: later calls raise :exc:`CacheClosedError`.
+        """Close the cache: later calls raise :exc:`~async_lru.CacheClosedError`.
 
         In-flight computations of the current event loop are cancelled, and their
-        callers get :exc:`CacheClosedError`; with *wait* true they finish instead
+        callers get :exc:`~async_lru.CacheClosedError`; with *wait* true they finish instead
         and deliver and store their results. Returns once they are done. Closing a
         closed cache does nothing more.
         """

@@ -1,11 +1,10 @@
-"""The computation runs in a runner of its own: regression tests of issue 10, on both
-backends.
+"""The computation runs in a runner of its own, on both backends.
 
 Callers who give up before a slow function ends leave it to the others; the last
 caller's cancellation cancels it; cancellations reach callers as they would without
 the cache; self-waits raise instead of hanging; shields, context variables,
 tracebacks, unasked-for cancellations, KeyboardInterrupt, deep recursion, close and
-invalidate behave as section 3 of the design says.
+invalidate behave as the behaviour guide says.
 """
 
 from __future__ import annotations

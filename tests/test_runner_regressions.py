@@ -1,4 +1,4 @@
-"""Regression tests of the runner-owned flights (issue 10), on both backends: a close
+"""Regression tests of the runner-owned flights, on both backends: a close
 from inside the function under a shield, tasks the function starts and does not wait
 for, a refused close, errors raised while a computation unwinds, bound methods, and
 the TTL store's deadline heap.

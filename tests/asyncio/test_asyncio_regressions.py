@@ -1,4 +1,4 @@
-"""Regression tests of the runner-owned flights (issue 10), on asyncio: a runner Task
+"""Regression tests of the runner-owned flights, on asyncio: a runner Task
 cancelled before its first step, a task the function creates and does not await, an
 error raised while a cancelled computation unwinds, and the flight of a closed loop.
 """

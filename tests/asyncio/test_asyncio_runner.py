@@ -1,4 +1,4 @@
-"""The computation runs in a runner task of its own (issue 10), on asyncio: it is not
+"""The computation runs in a runner task of its own, on asyncio: it is not
 its callers' task, it outlives the callers that give up while others still wait, each
 caller's cancellation stays exactly asyncio's, shields inside it hold against
 cache_close(), each event loop run gets its own flight, a closed loop's flight is
@@ -119,8 +119,8 @@ def test_staggered_callers_with_timeouts_shorter_than_the_function_share_one_run
 ) -> None:
     """Eight callers arriving every 100 ms, each giving up after 150 ms, on a 200 ms
     function: it runs once, the first caller times out, and the seven others, whose
-    deadlines fall after the computation's end, are served (issue 10's scenario, on a
-    loop whose clock jumps, so that it takes no real time)."""
+    deadlines fall after the computation's end, are served (on a loop whose clock
+    jumps, so that it takes no real time)."""
     runs: list[float] = []
     ends: list[float] = []
 

@@ -1,4 +1,4 @@
-"""Regression tests of the runner-owned flights (issue 10), on trio: a task the function
+"""Regression tests of the runner-owned flights, on trio: a task the function
 starts in a nursery from outside, and an error raised by a nursery child of the
 function while the computation unwinds after its last caller's cancellation.
 """

@@ -1,4 +1,4 @@
-"""The computation runs in a runner of its own (issue 10), on trio: a system task, so
+"""The computation runs in a runner of its own, on trio: a system task, so
 that no nursery is needed; it outlives the callers that give up while others still
 wait; the last caller's cancellation unwinds it before that caller's trio.Cancelled
 goes on; trio shields inside it hold; the trio guest run and its asyncio host each get
@@ -59,7 +59,7 @@ async def test_staggered_callers_with_timeouts_shorter_than_the_function_share_o
     """Eight callers arriving every 100 ms, each giving up after 150 ms, on a 200 ms
     function: it runs once, the first caller gives up (as trio's move_on_after or
     fail_after says), and the seven others, whose deadlines fall after the
-    computation's end, are served (issue 10's scenario)."""
+    computation's end, are served."""
     runs: list[float] = []
     outcomes: dict[int, object] = {}
 
