@@ -19,7 +19,7 @@ import async_lru  # noqa: E402  (the project root goes on the path first)
 
 project = "async-lru on anyio"
 author = "the async-lru-anyio authors"
-copyright = "2026, the async-lru-anyio authors"  # noqa: A001  (Sphinx's own setting name)
+copyright = "2026, the async-lru-anyio authors"
 release = async_lru.__version__
 version = release
 
