@@ -76,20 +76,37 @@ class Flight:
         "waiters",
     )
 
+    flights: Final[Flights]
+    key: Final[Hashable]
+    run: Final[object]
+    backend: Final[Backend]
+    state: int
+    outcome: Any
+    event: Event | None
+    waiters: int
+    scope: Scope | None
+    stop_reason: int
+    task: object
+    blocked_on: list[Flight] | None
+    tasks_blocked_on: list[Flight] | None
+    starting: bool
+    depth: int
+    background: bool
+
     def __init__(self, flights: Flights, key: Hashable, run: object, backend: Backend) -> None:
         self.flights = flights
         self.key = key
         self.run = run
         self.backend = backend
         self.state = _PENDING
-        self.outcome: Any = None  # the value, or the exception and its traceback
-        self.event: Event | None = None  # created once somebody has to wait
+        self.outcome = None  # the value, or the exception and its traceback
+        self.event = None  # created once somebody has to wait
         self.waiters = 0  # callers waiting now
-        self.scope: Scope | None = None  # entered by the runner
+        self.scope = None  # entered by the runner
         self.stop_reason = 0  # _CLOSE or _ABANDON once the cache stops it
-        self.task: object = None  # the runner, kept alive as the loop keeps it weakly
-        self.blocked_on: list[Flight] | None = None  # flights its function waits for
-        self.tasks_blocked_on: list[Flight] | None = None  # ...and tasks it started
+        self.task = None  # the runner, kept alive as the loop keeps it weakly
+        self.blocked_on = None  # flights its function waits for
+        self.tasks_blocked_on = None  # ...and tasks it started
         self.starting = False  # in its runner's eager first step
         self.depth = 0  # eager starts it is nested in
         self.background = False  # a refresh of a stale entry: never left by its callers
@@ -219,15 +236,26 @@ class Flights:
         "store",
     )
 
+    fn: Final[Callable[..., Awaitable[Any]]]
+    store: Final[Store]
+    slots: Final[dict[Hashable, dict[object, Flight]]]
+    detached: Final[weakref.WeakSet[Flight]]
+    lock: Final[threading.Lock]
+    hits: Final[count[int]]
+    misses: Final[count[int]]
+    count_hit: Final[Callable[[], int]]
+    count_miss: Final[Callable[[], int]]
+    closed: bool
+
     def __init__(self, fn: Callable[..., Awaitable[Any]], store: Store) -> None:
         self.fn = fn
         self.store = store
         # key -> run -> its flight: at most one per key per run
-        self.slots: dict[Hashable, dict[object, Flight]] = {}
+        self.slots = {}
         # Computations invalidated, cleared or left by their callers while running:
         # close() still stops them and they count as tasks until they end. Weak, as
         # the computation of a loop that was closed never ends.
-        self.detached: weakref.WeakSet[Flight] = weakref.WeakSet()
+        self.detached = weakref.WeakSet()
         # Guards `slots`, `detached` and the store's writes against other threads'
         # runs; never held across an await, nor while a runner starts.
         self.lock = threading.Lock()

@@ -185,6 +185,8 @@ def _nothing() -> None:
 class _Trio(Backend):
     __slots__ = ("_trio",)
 
+    _trio: Final[Any]  # the trio module, an optional dependency
+
     def __init__(self, trio: Any) -> None:
         self._trio = trio
         self.cancelled = trio.Cancelled

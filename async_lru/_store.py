@@ -107,6 +107,14 @@ class Store:
 
     __slots__ = ("_deadlines", "entries", "jitter", "maxsize", "stale", "timer", "ttl")
 
+    entries: Final[OrderedDict[Hashable, Any]]
+    _deadlines: Final[Deadlines]
+    maxsize: Final[int | None]
+    ttl: Final[float | Callable[[Any], float | None] | None]
+    jitter: Final[float | None]
+    timer: Final[Callable[[], float]]
+    stale: Final[float]
+
     def __init__(
         self,
         maxsize: int | None,
@@ -116,7 +124,7 @@ class Store:
         stale: float | None = None,
     ) -> None:
         # key -> value, or key -> Timed when a ttl is set
-        self.entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self.entries = OrderedDict()
         # With a ttl: every stored Timed, soonest deadline first.
         self._deadlines = Deadlines()
         self.maxsize = maxsize

@@ -338,7 +338,7 @@ class _LRUCacheWrapperInstanceMethod(_Partial, Generic[_P, _R, _T]):
         def __init__(
             self, wrapper: _LRUCacheWrapper[Concatenate[_T, _P], _R], instance: _T
         ) -> None:
-            self._wrapper = wrapper
+            self._wrapper: _LRUCacheWrapper[Concatenate[_T, _P], _R] = wrapper
 
     if TYPE_CHECKING:
         func: Callable[..., Coroutine[Any, Any, _R]]
