@@ -31,7 +31,10 @@ from ._store import _MISSING, Store  # pyright: ignore[reportPrivateUsage]  # pa
 @final
 class CacheClosedError(RuntimeError, anyio.ClosedResourceError):
     """Raised by a call to a cache that ``cache_close()`` has closed, and by the
-    calls whose computation it stopped."""
+    calls whose computation it stopped.
+
+    It is a :exc:`RuntimeError`, which async-lru raises for a call after close, and
+    an :exc:`anyio.ClosedResourceError`."""
 
 
 # Flight states

@@ -234,10 +234,14 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
     async def cache_close(self, *, wait: bool = False) -> None:
         """Close the cache: later calls raise :exc:`~async_lru.CacheClosedError`.
 
-        In-flight computations of the current event loop are cancelled, and their
-        callers get :exc:`~async_lru.CacheClosedError`; with *wait* true they finish instead
-        and deliver and store their results. Returns once they are done. Closing a
-        closed cache does nothing more.
+        In-flight computations of the current event loop are cancelled (those that
+        were invalidated or cleared while running included), and their callers get
+        :exc:`~async_lru.CacheClosedError`; with *wait* true they finish instead and
+        deliver and store their results. Returns once they are done; computations of
+        other threads' event loops are left to finish on their own. Closing a closed
+        cache, even concurrently, does nothing more. Called with *wait* true from
+        inside a computation that it would wait for, it raises :exc:`RuntimeError`
+        instead of waiting for itself.
         """
         await self._flights.close(wait=wait, refuse_hits=self._refuse_hits)
 
@@ -589,18 +593,42 @@ def alru_cache(
     """Decorator to wrap an ``async def`` function with a memoizing callable that
     saves up to the *maxsize* most recent results, under asyncio and trio.
 
-    Concurrent calls with equal arguments in one event loop share one execution.
-    If *maxsize* is None the cache grows without bound; 0 stores nothing but still
-    shares concurrent executions. If *typed* is true, arguments of different types
-    are cached separately. *ttl* (seconds by *timer*, plus up to *jitter*) bounds
-    how long a result is returned; it may also be a callable that takes each result
-    and gives its seconds (None: no expiry, 0: not stored). With *stale* seconds, a
-    result past its ttl is still returned at once for that long while one call
-    refreshes it in the background. *key*, a callable taking the function's
-    arguments, builds the cache key instead of the arguments themselves.
+    Concurrent calls with equal arguments in one event loop run share one
+    computation, which runs in a task of its own: a caller that is cancelled leaves
+    it to the others, and the last caller to leave stops it. The first call counts as
+    a miss, the others as hits. Exceptions are never cached.
 
-    May be used bare (``@alru_cache``) or called (``@alru_cache(maxsize=...)``).
-    Exceptions are never cached.
+    If *maxsize* is None, the cache grows without bound. If it is 0, nothing is
+    stored, but concurrent calls still share one computation; a negative number
+    counts as 0.
+
+    If *typed* is true, arguments of different types are cached separately: ``f(3)``
+    and ``f(3.0)`` are distinct calls.
+
+    *ttl*, in seconds by *timer*, bounds how long a stored result is returned; its
+    deadline is fixed when it is stored, and hits do not extend it. *ttl* may also be
+    a callable that takes each computed result and returns its seconds, or None for
+    no expiry; 0 seconds means the result is not stored. *jitter* adds a random
+    number of seconds, up to *jitter*, to each deadline, so that results stored
+    together do not expire together.
+
+    With *stale* seconds, a result past its deadline is still returned at once for
+    that long, counted as a hit, while one computation refreshes it in the
+    background.
+
+    *key*, a callable taking the function's arguments, returns the cache key to use
+    instead of the arguments themselves. *timer*, a callable returning seconds, is
+    the clock of the deadlines; :func:`trio.current_time` lets trio's
+    :class:`~trio.testing.MockClock` drive expiry in tests.
+
+    The decorator may be used bare (``@alru_cache``) or called
+    (``@alru_cache(maxsize=...)``). It raises :exc:`TypeError` for a parameter of the
+    wrong type, :exc:`ValueError` for a negative or NaN number of seconds, for
+    *jitter* or *stale* without *ttl* and for *typed* with *key*,
+    :exc:`NotImplementedError` for a *maxsize* that is neither a number, None nor a
+    function, and :exc:`RuntimeError` for a function that is not a coroutine
+    function. At call time, arguments (or a *key*) that are not hashable raise
+    :exc:`TypeError` and leave the cache unchanged.
     """
     if maxsize is None or isinstance(maxsize, int):
         return _make_decorator(maxsize, typed, ttl, jitter, key, timer, stale)
