@@ -90,6 +90,8 @@ OUTSIDE: dict[str, str] = {
     "trio.CancelScope": TRIO + "trio.CancelScope",
     "trio.TooSlowError": TRIO + "trio.TooSlowError",
     "trio.Cancelled": TRIO + "trio.Cancelled",
+    "trio.move_on_after": TRIO + "trio.move_on_after",
+    "trio.fail_after": TRIO + "trio.fail_after",
     "trio.testing.MockClock": "https://trio.readthedocs.io/en/stable/reference-testing.html#trio.testing.MockClock",
 }
 

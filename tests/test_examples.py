@@ -46,7 +46,7 @@ def lines_starting(name: str, prefix: str) -> list[str]:
     return [line for line in run_example(name).stdout.splitlines() if line.startswith(prefix)]
 
 
-@pytest.mark.parametrize("name", ["demo.py", *SERVICES])
+@pytest.mark.parametrize("name", ["demo.py", *SERVICES, "fastapi_app.py"])
 def test_example_exits_with_status_zero_and_no_stderr(name: str) -> None:
     """The example ends with exit status 0, writes nothing to stderr and raises no warning."""
     run = run_example(name)
@@ -170,3 +170,43 @@ def test_service_cache_info_counts_every_request(name: str, expected: str) -> No
 def test_service_refuses_calls_after_cache_close(name: str) -> None:
     """A call after cache_close() raises CacheClosedError."""
     assert lines_starting(name, "after shutdown:") == ["after shutdown: CacheClosedError"]
+
+
+def test_fastapi_app_serves_concurrent_requests_with_one_query() -> None:
+    """50 concurrent requests for one product get replies from one catalog query."""
+    lines = lines_starting("fastapi_app.py", "50 concurrent requests:")
+    assert lines == ["50 concurrent requests: {200: 50}, 1 catalog query"]
+
+
+def test_fastapi_app_impatient_request_does_not_cost_the_others_their_reply() -> None:
+    """The request that started the query gives up (504); the query runs on, once, for
+    the 5 requests that joined it."""
+    lines = lines_starting("fastapi_app.py", "1 impatient")
+    assert lines == ["1 impatient and 5 patient requests: {504: 1, 200: 5}, 1 catalog query"]
+
+
+def test_fastapi_app_shows_the_new_price_after_the_update() -> None:
+    """The update invalidates the cached product: the next read queries the catalog."""
+    lines = lines_starting("fastapi_app.py", "after the update")
+    assert lines == ["after the update (200): 2199 cents, 2 catalog queries for product 1"]
+
+
+def test_fastapi_app_cached_method_hits_on_the_one_repository() -> None:
+    """20 review requests on the application's one repository: 1 miss, 19 hits."""
+    lines = lines_starting("fastapi_app.py", "20 review requests:")
+    expected = "CacheInfo(hits=19, misses=1, maxsize=1024, currsize=1)"
+    assert lines == [f"20 review requests: {expected}"]
+
+
+def test_fastapi_app_lifespan_closes_the_cache_at_shutdown() -> None:
+    """The application's lifespan closes the cache when it ends."""
+    assert lines_starting("fastapi_app.py", "after shutdown:") == ["after shutdown: closed=True"]
+
+
+def test_fastapi_app_prints_what_the_recipes_page_shows() -> None:
+    """The recipes page shows the example's output as it is."""
+    page = (ROOT / "docs" / "recipes.rst").read_text()
+    lines = run_example("fastapi_app.py").stdout.splitlines()
+    assert lines
+    shown = "\n".join(f"    {line}" for line in lines)
+    assert f".. code-block:: text\n\n{shown}\n" in page
