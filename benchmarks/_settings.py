@@ -25,8 +25,8 @@ class Settings:
     profile_repetitions: int  # timed runs of the case profiled by --profile
 
 
-# Under a minute on Python 3.11, where storing the million entries (one miss each) takes
-# a third of it.
+# About a minute on Python 3.11 on an otherwise idle computer, a third of it spent storing
+# the million entries (one miss each); up to two minutes on a busy one.
 FULL: Final = Settings(
     repetitions=15,
     hit_calls=50_000,

@@ -78,10 +78,11 @@ async def interleaved_medians(
 ) -> dict[str, float]:
     """Run every trial once per repetition, in turn, and return each one's median ns per call.
 
-    Alternating the cases within each repetition makes machine noise hit all of them
-    alike; the starting case rotates so that no case always runs first. One untimed
-    repetition warms everything up first. Objects alive before the runs (the large
-    prefilled caches) are frozen out of the garbage collector's scans.
+    Alternating the cases within each repetition makes noise (other processes, changes
+    of clock speed) hit all of them alike; the starting case rotates so that no case
+    always runs first. One untimed repetition warms everything up first. Objects alive
+    before the runs (the large prefilled caches) are frozen out of the garbage
+    collector's scans.
     """
     for _, trial in trials:
         await trial()

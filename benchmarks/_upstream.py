@@ -1,9 +1,9 @@
-"""async-lru 2.4.0 itself, the reference the miss targets compare with, fetched at run time.
+"""async-lru 2.4.0 itself, fetched at run time, to measure beside this library.
 
 Its import name, ``async_lru``, is this project's too, so the two cannot be installed
 side by side. Instead pip downloads the upstream wheel into a cache directory, its one
 module is extracted there, and loaded under another module name. Without a network the
-reference rows are skipped, never fatal.
+reference rows are left out, never fatal.
 """
 
 from __future__ import annotations
@@ -52,10 +52,14 @@ class UpstreamUnavailableError(Exception):
 
 @dataclass(frozen=True)
 class Upstream:
-    """async-lru 2.4.0's decorator, or None, and a line saying where it came from or why not."""
+    """async-lru 2.4.0's decorator and the wheel it came from, or None and None.
+
+    *note* is the report's line about it: what was measured, or why it was not.
+    """
 
     alru_cache: ReferenceDecorator | None
     note: str
+    wheel: Path | None = None
 
 
 def cache_directory() -> Path:
@@ -72,12 +76,9 @@ def load_upstream() -> Upstream:
         wheel = _fetch_wheel(directory)
         decorator = _load_module(_extract_module(wheel, directory))
     except UpstreamUnavailableError as error:
-        return Upstream(
-            None,
-            f"async-lru {VERSION} rows skipped, and the targets that compare with them "
-            f"not measured: {error}",
-        )
-    return Upstream(decorator, f"async-lru {VERSION} (reference rows) from {wheel}")
+        return Upstream(None, f"async-lru {VERSION} not measured: {error}")
+    note = f"async-lru {VERSION} from the wheel published on PyPI (sha256 checked)"
+    return Upstream(decorator, note, wheel)
 
 
 def _fetch_wheel(directory: Path) -> Path:
@@ -137,15 +138,15 @@ def _extract_module(wheel: Path, directory: Path) -> Path:
     is never what gets measured; the write goes through a temporary file and a rename, so
     that a run starting meanwhile never loads half a file.
     """
-    target = directory / f"{MODULE_NAME}.py"
+    module = directory / f"{MODULE_NAME}.py"
     partial = directory / f"{MODULE_NAME}.py.{os.getpid()}.tmp"
     try:
         with zipfile.ZipFile(wheel) as archive:
             partial.write_bytes(archive.read(WHEEL_MODULE))
-        partial.replace(target)
+        partial.replace(module)
     except (OSError, KeyError, zipfile.BadZipFile) as error:
         raise UpstreamUnavailableError(f"could not extract {WHEEL_MODULE} ({error})") from error
-    return target
+    return module
 
 
 def _load_module(path: Path) -> ReferenceDecorator:
