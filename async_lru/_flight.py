@@ -328,7 +328,8 @@ class Flights:
         the background if it is new (*leading*)."""
         self.count_hit()
         if leading:
-            self._start(flight, computing, args, kwargs)
+            # Not eager: the stale caller must not run the refresh's first step.
+            self._start(flight, computing, args, kwargs, eager=False)
         return stale
 
     def _start(
@@ -337,8 +338,11 @@ class Flights:
         computing: Flight | None,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        *,
+        eager: bool = True,
     ) -> None:
-        """Start *flight*'s runner, from a caller inside *computing* if not None."""
+        """Start *flight*'s runner, from a caller inside *computing* if not None;
+        eagerly where the backend can, unless *eager* is false."""
         # A caller inside a computation still in its eager first step: this start
         # would nest in the same frame stack.
         if computing is not None and computing.starting:
@@ -347,7 +351,12 @@ class Flights:
         flight.starting = True
         try:
             task = backend.start(
-                flight.run, flight.depth < _MAX_EAGER_NESTING, self._compute, flight, args, kwargs
+                flight.run,
+                eager and flight.depth < _MAX_EAGER_NESTING,
+                self._compute,
+                flight,
+                args,
+                kwargs,
             )
         finally:
             flight.starting = False

@@ -205,6 +205,25 @@ async def test_jitter_on_top_of_a_callable_ttl_stays_within_the_jitter() -> None
     assert not echo.cache_contains(-1)
 
 
+@pytest.mark.parametrize("ttl", [0, lambda value: 0], ids=["ttl=0", "ttl callable gives 0"])
+async def test_zero_seconds_with_jitter_is_still_not_stored(ttl: Any) -> None:
+    """jitter lengthens lifetimes only: a result given 0 seconds is not stored, with
+    jitter as without."""
+    clock = Clock()
+    runs: list[int] = []
+
+    @alru_cache(ttl=ttl, jitter=5.0, timer=clock)
+    async def echo(x: int) -> int:
+        runs.append(x)
+        return x
+
+    for _ in range(3):
+        assert await echo(1) == 1
+    assert runs == [1, 1, 1]
+    assert not echo.cache_contains(1)
+    assert echo.cache_info() == (0, 3, 128, 0)
+
+
 async def test_ttl_callable_runs_once_per_computation_not_per_hit() -> None:
     """The ttl callable is called once for each computed result, never for a hit nor
     once per caller of a shared computation."""
@@ -284,6 +303,29 @@ async def test_stale_call_returns_the_stale_value_at_once_as_a_hit_and_starts_a_
         await anyio.wait_all_tasks_blocked()
     assert source.completed == [1, 2]
     assert counts(fetch) == (1, 1, 0)
+
+
+async def test_stale_call_returns_before_the_refresh_runs_any_of_the_function() -> None:
+    """The stale caller does not run the refresh's first step (even where new tasks
+    start eagerly): the function's code up to its first await runs after the stale
+    call has returned."""
+    clock = Clock()
+    steps: list[str] = []
+
+    @alru_cache(ttl=TTL, stale=STALE, timer=clock)
+    async def fetch(x: int) -> int:
+        steps.append("refresh starts" if steps else "first computation")
+        await anyio.lowlevel.checkpoint()
+        return x
+
+    with anyio.fail_after(TIMEOUT):
+        assert await fetch(1) == 1
+        clock.now = TTL + 1
+        assert await fetch(1) == 1
+        assert steps == ["first computation"]
+        await anyio.wait_all_tasks_blocked()
+    assert steps == ["first computation", "refresh starts"]
+    assert fetch.cache_parameters()["tasks"] == 0
 
 
 async def test_stale_calls_during_a_refresh_start_no_second_one() -> None:
