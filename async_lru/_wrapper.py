@@ -238,8 +238,9 @@ class _LRUCacheWrapper(_Partial, Generic[_P, _R]):
         were invalidated or cleared while running included), and their callers get
         :exc:`~async_lru.CacheClosedError`; with *wait* true they finish instead and
         deliver and store their results. Returns once they are done; computations of
-        other threads' event loops are left to finish on their own. Closing a closed
-        cache, even concurrently, does nothing more. Called with *wait* true from
+        other threads' event loops are left to finish on their own. Closing again
+        refuses nothing new, but without *wait* it stops the computations of its
+        event loop that an earlier close waits for. Called with *wait* true from
         inside a computation that it would wait for, it raises :exc:`RuntimeError`
         instead of waiting for itself.
         """

@@ -31,6 +31,7 @@ html_theme = "furo"
 html_title = f"async-lru on anyio {release}"
 html_static_path = ["_static"]
 
+add_module_names = False  # the decorated function's class is private: show its name alone
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # the docstrings say what each parameter takes
 autodoc_preserve_defaults = True
