@@ -2,6 +2,13 @@
 
 from ._flight import CacheClosedError as CacheClosedError
 from ._wrapper import AlruCacheLoopResetWarning as AlruCacheLoopResetWarning
+
+# The classes of a decorated function and of its bound form, importable from the
+# package as with async-lru, for annotations and isinstance().
+from ._wrapper import _LRUCacheWrapper as _LRUCacheWrapper  # pyright: ignore[reportPrivateUsage]
+from ._wrapper import (
+    _LRUCacheWrapperInstanceMethod as _LRUCacheWrapperInstanceMethod,  # pyright: ignore[reportPrivateUsage]
+)
 from ._wrapper import alru_cache as alru_cache
 
 __version__ = "1.1.0"

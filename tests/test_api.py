@@ -706,3 +706,24 @@ def test_call_awaited_outside_an_event_loop_raises_runtime_error() -> None:
     call.close()
     assert echo.cache_info() == (0, 0, 128, 0)
     assert echo.cache_parameters()["tasks"] == 0
+
+
+async def test_the_wrapper_classes_import_from_the_package_as_in_async_lru() -> None:
+    """``async_lru._LRUCacheWrapper`` and ``_LRUCacheWrapperInstanceMethod`` are the
+    classes of a decorated function and of its bound form, as in async-lru."""
+    from async_lru import _LRUCacheWrapper, _LRUCacheWrapperInstanceMethod
+
+    class Repository:
+        @alru_cache
+        async def name(self, x: int) -> str:
+            return str(x)
+
+    @alru_cache
+    async def double(x: int) -> int:
+        return 2 * x
+
+    cached: _LRUCacheWrapper[[int], int] = double
+    assert isinstance(cached, _LRUCacheWrapper)
+    bound: _LRUCacheWrapperInstanceMethod[[int], str, Repository] = Repository().name
+    assert isinstance(bound, _LRUCacheWrapperInstanceMethod)
+    assert await cached(2) + len(await bound(10)) == 6
