@@ -169,10 +169,10 @@ class Store:
             deadline = math.inf
         else:
             deadline = now + seconds
+            if self.jitter and seconds > 0:  # 0 seconds means "do not store", jitter or not
+                deadline += random.uniform(0, self.jitter)
             if deadline <= now:
                 return  # expired as it is stored (ttl 0, or below the timer's resolution)
-            if self.jitter:  # only on a lifetime: 0 seconds means "do not store"
-                deadline += random.uniform(0, self.jitter)
         timed = Timed(deadline)
         timed.key = key
         timed.value = value

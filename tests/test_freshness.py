@@ -229,6 +229,25 @@ async def test_zero_seconds_with_jitter_is_still_not_stored(ttl: Any) -> None:
     assert echo.cache_info() == (0, 3, 128, 0)
 
 
+async def test_jitter_lengthens_a_lifetime_below_the_timers_resolution() -> None:
+    """A positive lifetime too short to move the timer's reading still gets its
+    jitter: the result is stored for up to that long."""
+    clock = Clock()
+    clock.now = 1e6  # where 1e-12 seconds vanish in a float's rounding
+    runs: list[int] = []
+
+    @alru_cache(ttl=1e-12, jitter=1.0, timer=clock)
+    async def echo(x: int) -> int:
+        runs.append(x)
+        return x
+
+    assert await echo(1) == 1
+    assert await echo(1) == 1
+    assert runs == [1]
+    clock.now += 1.0
+    assert not echo.cache_contains(1)
+
+
 async def test_ttl_callable_runs_once_per_computation_not_per_hit() -> None:
     """The ttl callable is called once for each computed result, never for a hit nor
     once per caller of a shared computation."""
