@@ -144,7 +144,8 @@ class Flight:
             self.event.set()
 
     async def finished(self) -> None:
-        """Wait, in the flight's own run, until the computation has ended."""
+        """Wait, in the flight's own run, until the computation has ended; the
+        event is created here, once somebody has to wait."""
         if self.state == _PENDING:
             if self.event is None:
                 self.event = self.backend.new_event()
@@ -300,10 +301,7 @@ class Flights:
             # cancelled stops the computation.
             flight.waiters += 1
             try:
-                event = flight.event
-                if event is None:
-                    event = flight.event = backend.new_event()
-                await event.wait()
+                await flight.finished()
             except BaseException as exc:
                 flight.waiters -= 1
                 if flight.waiters == 0 and flight.state == _PENDING and not flight.background:
