@@ -219,14 +219,10 @@ class Store:
 
     def contains(self, key: Hashable) -> bool:
         """Return True if *key* has a stored, unexpired result."""
-        return self._live(key) is not _MISSING
-
-    def _live(self, key: Hashable) -> Any:
-        """Return the entry for *key* unless it has expired, else _MISSING."""
         found = self.entries.get(key, _MISSING)
-        if found is not _MISSING and self.ttl is not None and self.timer() >= found + self.stale:
-            return _MISSING
-        return found
+        if found is _MISSING:
+            return False
+        return self.ttl is None or self.timer() < found + self.stale
 
     def discard(self, key: Hashable) -> bool:
         """Remove the entry for *key*; return True if it was stored and unexpired."""
